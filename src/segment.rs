@@ -4,14 +4,13 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
+use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
 
 /// Fixed so that the same table always gives the same segments.
 const SEED: u64 = 20_260_101;
-
-type SegmentRow = (name!(customer_id, String), name!(segment, i32), name!(distance, f64));
 
 /// k-means segments of the rows of `customers`. Features default to every
 /// numeric column except the key; the key defaults to the primary key.
@@ -24,7 +23,7 @@ fn segment_customers(
     k: Option<i32>,
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     id_column: default!(Option<String>, "NULL"),
-) -> TableIterator<'static, SegmentRow> {
+) -> TableIterator<'static, (name!(customer_id, String), name!(segment, i32), name!(distance, f64))> {
     let (Some(customers), Some(k)) = (customers, k) else {
         return TableIterator::empty();
     };
@@ -70,9 +69,11 @@ fn segment_customers(
         read_rows(&client, relation, &key, &features)
     });
 
-    let check = || pgrx::check_for_interrupts!();
+    let check = || {
+        pgrx::check_for_interrupts!();
+    };
     let segmentation = retailml_segment::segment(&rows, k, SEED, &check).or_raise();
-    let out: Vec<SegmentRow> = ids
+    let out: Vec<(String, i32, f64)> = ids
         .into_iter()
         .zip(segmentation.segment)
         .zip(segmentation.distance)

@@ -5,7 +5,7 @@ SELECT array_agg(100 + 20 * sin(2 * pi() * i / 12) + i ORDER BY i) AS y FROM gen
 SELECT count(*) AS steps, min(step) AS first_step, max(step) AS last_step,
        bool_and(lower <= forecast AND forecast <= upper) AS ordered_intervals
   FROM monthly, forecast_sales(y, horizon => 12);
--- The forecast follows the season: the first step (month 73, sin > 0) above the seventh (sin < 0).
+-- The forecast follows the season: step 3 (the seasonal peak) above step 9 (the trough).
 SELECT (SELECT forecast FROM monthly, forecast_sales(y, horizon => 12) WHERE step = 3)
      > (SELECT forecast FROM monthly, forecast_sales(y, horizon => 12) WHERE step = 9) AS follows_season;
 -- A wider level gives a wider interval.

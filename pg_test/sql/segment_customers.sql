@@ -53,10 +53,13 @@ INSERT INTO "odd ""name""; DROP TABLE shoppers; --" SELECT i, i FROM generate_se
 SELECT count(*) AS odd_names FROM segment_customers('"odd ""name""; DROP TABLE shoppers; --"'::regclass, 2);
 SELECT count(*) AS shoppers_still_there FROM shoppers;
 -- The caller's privileges hold.
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS retailml_regress_reader;
+RESET client_min_messages;
 CREATE ROLE retailml_regress_reader;
 GRANT SELECT ON words TO retailml_regress_reader;
 SET ROLE retailml_regress_reader;
 SELECT left(pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 2)$$), 5) AS no_select_privilege;
 RESET ROLE;
+REVOKE SELECT ON words FROM retailml_regress_reader;
 DROP ROLE retailml_regress_reader;

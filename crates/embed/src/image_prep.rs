@@ -5,9 +5,10 @@
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 use crate::resample::resize_crop;
+use crate::sniff::{announced_dimensions, jpeg_is_complete};
 use crate::EmbedError;
 
 /// Side of the square network input.
@@ -24,8 +25,8 @@ const RESIZE_SHORT: u64 = 256;
 pub const DEFAULT_MAX_IMAGE_PIXELS: u64 = 64 * 1024 * 1024;
 
 /// Decoder working memory allowed beyond the pixel buffer itself (metadata
-/// chunks, palettes, line buffers).
-const DECODER_SLACK_BYTES: u64 = 64 * 1024 * 1024;
+/// chunks, palettes, line buffers, GIF frame buffers).
+const DECODER_WORK_BYTES: u64 = 64 * 1024 * 1024;
 
 const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 const STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -90,39 +91,54 @@ fn decode_inner(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
     if bytes.is_empty() {
         return Err(EmbedError::UndecodableImage("empty input".into()));
     }
+    let too_large = |width: u32, height: u32| {
+        (u64::from(width) * u64::from(height) > max_pixels).then_some(EmbedError::ImageTooLarge {
+            width,
+            height,
+            max_pixels,
+        })
+    };
+    if let Some(e) = announced_dimensions(bytes).and_then(|(w, h)| too_large(w, h)) {
+        return Err(e);
+    }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| EmbedError::UndecodableImage(e.to_string()))?;
-    if reader.format().is_none() {
+    let Some(format) = reader.format() else {
         return Err(EmbedError::UndecodableImage(
             "unrecognised format (expected jpeg, png, gif, webp or bmp)".into(),
         ));
-    }
+    };
+    // while only headers are parsed, decoders get the working-memory budget alone
     let mut limits = Limits::default();
-    // 8 bytes per pixel covers the widest colour type these decoders emit (RGBA16)
-    limits.max_alloc = Some(max_pixels.saturating_mul(8).saturating_add(DECODER_SLACK_BYTES));
+    limits.max_alloc = Some(DECODER_WORK_BYTES);
     reader.limits(limits);
 
-    // the decoder has read the header only: refuse before the pixel buffer exists
-    let decoder = reader.into_decoder().map_err(|e| decode_error(e, None, max_pixels))?;
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(EmbedError::ImageTooLarge { width, height, max_pixels });
+    if let Some(e) = too_large(width, height) {
+        return Err(e);
     }
     if width == 0 || height == 0 {
         return Err(EmbedError::UndecodableImage(format!("image has no pixels ({width}x{height})")));
     }
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, Some((width, height)), max_pixels))?;
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(EmbedError::UndecodableImage("jpeg data is truncated (no end-of-image marker)".into()));
+    }
+    // now the pixel buffer, plus the same working memory (e.g. a GIF frame
+    // buffer larger than the screen must fit in it)
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(decoder.total_bytes().saturating_add(DECODER_WORK_BYTES));
+    limits.reserve(decoder.total_bytes()).map_err(decode_error)?;
+    decoder.set_limits(limits).map_err(decode_error)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     Ok(to_rgb(image))
 }
 
-fn decode_error(e: ImageError, dims: Option<(u32, u32)>, max_pixels: u64) -> EmbedError {
-    match (e, dims) {
-        (ImageError::Limits(_), Some((width, height))) => EmbedError::ImageTooLarge { width, height, max_pixels },
-        (ImageError::Limits(e), None) => {
-            EmbedError::UndecodableImage(format!("image metadata exceeds the decoder memory limit ({e})"))
-        }
-        (e, _) => EmbedError::UndecodableImage(e.to_string()),
+fn decode_error(e: ImageError) -> EmbedError {
+    match e {
+        ImageError::Limits(e) => EmbedError::UndecodableImage(format!("decoding needs more memory than allowed: {e}")),
+        e => EmbedError::UndecodableImage(e.to_string()),
     }
 }
 

@@ -14,6 +14,7 @@ mod error;
 mod image_prep;
 mod mobilenet;
 mod resample;
+mod sniff;
 mod text;
 
 pub use error::EmbedError;

@@ -30,9 +30,7 @@ pub enum ForecastError {
 impl fmt::Display for ForecastError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidParameter(m) | Self::UnusableData(m) | Self::Internal(m) => {
-                f.write_str(m)
-            }
+            Self::InvalidParameter(m) | Self::UnusableData(m) | Self::Internal(m) => f.write_str(m),
         }
     }
 }
@@ -198,18 +196,15 @@ fn prepare(series: &[Option<f64>]) -> Result<Vec<f64>, ForecastError> {
     // Index into `series` and value of the last known point.
     let mut prev: (usize, f64) = (0, 0.0);
     for (i, v) in series.iter().enumerate() {
-        match v {
-            Some(x) => {
-                let (pi, pv) = prev;
-                // Fill the gap (pi, i) on the line between the two known points.
-                for j in pi + 1..i {
-                    let t = (j - pi) as f64 / (i - pi) as f64;
-                    out.push(pv + (x - pv) * t);
-                }
-                out.push(*x);
-                prev = (i, *x);
+        if let Some(x) = *v {
+            let (pi, pv) = prev;
+            // Fill the gap (pi, i) on the line between the two known points.
+            for j in pi + 1..i {
+                let t = (j - pi) as f64 / (i - pi) as f64;
+                out.push(pv + (x - pv) * t);
             }
-            None => {}
+            out.push(x);
+            prev = (i, x);
         }
     }
     // Trailing nulls: carry the last value forward.
@@ -219,11 +214,15 @@ fn prepare(series: &[Option<f64>]) -> Result<Vec<f64>, ForecastError> {
 
 /// Find a season length in `z`, or `None` when there is no convincing one.
 ///
-/// The periodogram always has a highest peak, even for white noise, so each
-/// candidate (strongest first) must also pass the classic seasonality test on
-/// the autocorrelation at its lag (90% one-sided, with Bartlett's variance, as
-/// in the M4 competition benchmarks). Both are computed after removing a
-/// least-squares line so that a trend does not pose as a long period.
+/// augurs' periodogram uses power-of-two FFT segments, so its peaks are
+/// coarse (on 96 monthly points a 12-month cycle shows up as "10"). Each peak
+/// (strongest first) therefore only marks a range of periods, between its
+/// neighbouring periodogram bins; within it we take the lag with the highest
+/// autocorrelation. And since a periodogram always has a highest peak, even
+/// for white noise, that lag must also pass the classic seasonality test (90%
+/// one-sided, Bartlett's variance, as in the M4 competition benchmarks).
+/// Both run after removing a least-squares line, so that a trend does not
+/// pose as a long period.
 fn detect_season(z: &[f64]) -> Option<usize> {
     let n = z.len();
     // Two full cycles of the shortest period (2) and a few points more: the
@@ -232,30 +231,43 @@ fn detect_season(z: &[f64]) -> Option<usize> {
         return None;
     }
     let d = detrend(z);
-    let max_period = u32::try_from(n / 2).unwrap_or(u32::MAX);
-    let periodogram = catch_unwind(|| {
-        PeriodogramDetector::builder()
+    let longest = n / 2;
+    let max_period = u32::try_from(longest).unwrap_or(u32::MAX);
+    let ranges: Vec<(usize, usize)> = catch_unwind(|| {
+        let periodogram = PeriodogramDetector::builder()
             .min_period(2)
             .max_period(max_period)
             .build()
-            .periodogram(&d)
+            .periodogram(&d);
+        let mut peaks: Vec<_> = periodogram.peaks(0.5).collect();
+        peaks.sort_by(|a, b| b.power.total_cmp(&a.power));
+        peaks
+            .iter()
+            .take(3)
+            .map(|p| {
+                // Bins are listed longest period first; 0 marks "no neighbour".
+                let hi = if p.prev_period == 0 {
+                    longest
+                } else {
+                    p.prev_period as usize - 1
+                };
+                let lo = if p.next_period == 0 {
+                    2
+                } else {
+                    p.next_period as usize + 1
+                };
+                (lo.max(2), hi.min(longest))
+            })
+            .collect()
     })
     .ok()?;
-    let mut candidates: Vec<(usize, f64)> = periodogram
-        .periods
-        .iter()
-        .zip(&periodogram.powers)
-        .filter(|(_, p)| p.is_finite())
-        .map(|(&per, &pow)| (per as usize, pow))
-        .filter(|&(per, _)| per >= 2 && per <= n / 2)
-        .collect();
-    candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let acf = autocorrelations(&d, n / 2);
-    candidates
-        .into_iter()
-        .take(3)
-        .map(|(per, _)| per)
-        .find(|&per| seasonality_test(&acf, per, n))
+    let acf = autocorrelations(&d, longest);
+    ranges.into_iter().find_map(|(lo, hi)| {
+        let lag = (lo..=hi)
+            .filter(|&l| l < acf.len())
+            .max_by(|&a, &b| acf[a].total_cmp(&acf[b]))?;
+        seasonality_test(&acf, lag, n).then_some(lag)
+    })
 }
 
 /// Residuals of `z` from its least-squares line.
@@ -325,8 +337,7 @@ impl Fitted {
         let ok = f.point.len() == horizon
             && intervals.lower.len() == horizon
             && intervals.upper.len() == horizon
-            && f
-                .point
+            && f.point
                 .iter()
                 .chain(&intervals.lower)
                 .chain(&intervals.upper)
@@ -404,7 +415,7 @@ fn normal_quantile(p: f64) -> f64 {
         -3.969683028665376e+01,
         2.209460984245205e+02,
         -2.759285104469687e+02,
-        1.383577518672690e+02,
+        1.38357751867269e+02,
         -3.066479806614716e+01,
         2.506628277459239e+00,
     ];
@@ -474,7 +485,9 @@ mod tests {
         let mut state = 12345_u64;
         let walk: Vec<f64> = (0..96)
             .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 x += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
                 x
             })

@@ -60,7 +60,7 @@ SELECT s.department,
  ORDER BY s.sales[array_length(s.sales, 1)] DESC, f.step;
 
 \echo
-\echo '3. Review embeddings: 300 Amazon Fine Food reviews, and the three closest to a query'
+\echo '3. Review embeddings: 300 Amazon Fine Food reviews, and the three nearest neighbours of one of them'
 CREATE TABLE review_embeddings AS
 SELECT review_id, product, review, embed_review(review) AS embedding
   FROM reviews ORDER BY review_id LIMIT 300;
@@ -69,11 +69,15 @@ SELECT review_id, product, review, embed_review(review) AS embedding
 CREATE FUNCTION pg_temp.dot(a real[], b real[]) RETURNS float8 LANGUAGE sql IMMUTABLE AS
   'SELECT sum(x::float8 * y) FROM unnest(a, b) AS u(x, y)';
 
-\set query 'This coffee tastes burnt and bitter, I would not buy it again'
-\echo 'query: ' :query
-SELECT round(pg_temp.dot(embedding, embed_review(:'query'))::numeric, 3) AS cosine,
-       review_id, left(regexp_replace(review, '\s+', ' ', 'g'), 110) AS review
-  FROM review_embeddings ORDER BY 1 DESC LIMIT 3;
+-- The query is a real review: the first one about coffee.
+SELECT review_id AS query_id, left(regexp_replace(review, '\s+', ' ', 'g'), 150) AS query_review
+  FROM review_embeddings WHERE review ILIKE '%coffee%' ORDER BY review_id LIMIT 1 \gset
+\echo 'query: review' :query_id '-' :query_review
+SELECT round(pg_temp.dot(r.embedding, q.embedding)::numeric, 3) AS cosine,
+       r.review_id, left(regexp_replace(r.review, '\s+', ' ', 'g'), 110) AS review
+  FROM review_embeddings r, review_embeddings q
+ WHERE q.review_id = :query_id AND r.review_id <> q.review_id
+ ORDER BY 1 DESC LIMIT 3;
 
 \echo
 \echo '4. Product photo embeddings: the closest pair of photos'

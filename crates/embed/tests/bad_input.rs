@@ -136,6 +136,20 @@ fn huge_dimensions_are_refused_before_decoding() {
 }
 
 #[test]
+fn large_image_within_the_limit_decodes() {
+    // 75 MB of RGB: more than the decoders' header-stage memory budget,
+    // which must not cap the pixel buffer of an image under max_pixels
+    let (w, h) = (5000, 5000);
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let x = preprocess_image(&png, MAX).expect("large png");
+    assert_eq!(x.len(), 3 * 224 * 224);
+}
+
+#[test]
 fn small_bmp_decodes() {
     // 2x2: bottom row red, green; top row blue, white (rows padded to 8 bytes)
     let pixels = [0, 0, 255, 0, 255, 0, 0, 0, 255, 0, 0, 255, 255, 255, 0, 0];

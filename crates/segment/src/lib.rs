@@ -126,9 +126,7 @@ pub fn segment(
         }
     }
     let best = best.ok_or_else(|| {
-        SegmentError::Internal(
-            "k-means left a segment empty in every run".to_string(),
-        )
+        SegmentError::Internal("k-means left a segment empty in every run".to_string())
     })?;
     Ok(number_segments(best, original.view()))
 }

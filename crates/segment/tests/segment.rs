@@ -246,7 +246,9 @@ fn hundred_thousand_rows_timing() {
         .collect();
     let last = Cell::new(Instant::now());
     let longest = Cell::new(Duration::ZERO);
+    let calls = Cell::new(0usize);
     let check = || {
+        calls.set(calls.get() + 1);
         let now = Instant::now();
         longest.set(longest.get().max(now - last.get()));
         last.set(now);
@@ -256,10 +258,19 @@ fn hundred_thousand_rows_timing() {
     let s = segment(&data, 8, 42, &check).unwrap();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "100000 x 8 uniform rows, k=8: {secs:.2}s, longest gap between checks {:.1} ms, sizes {:?}",
+        "100000 x 8 uniform rows, k=8: {secs:.2}s, {} checks, longest gap between checks {:.1} ms, \
+         sizes {:?}",
+        calls.get(),
         longest.get().as_secs_f64() * 1e3,
         s.sizes
     );
     assert_eq!(s.sizes.iter().sum::<usize>(), 100_000);
-    assert!(longest.get() < Duration::from_millis(500));
+    // Checked every iteration, not only between runs. The gap is wall time,
+    // so the bound leaves room for a machine busy with other work.
+    assert!(calls.get() > 10 * N_RUNS, "{} checks", calls.get());
+    assert!(
+        longest.get() < Duration::from_secs(2),
+        "{:?}",
+        longest.get()
+    );
 }

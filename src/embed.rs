@@ -55,3 +55,38 @@ fn embed_image(image: &[u8]) -> Vec<f32> {
     let encoder = IMAGE_ENCODER.with(|cache| cache.get(ImageEncoder::load));
     encoder.embed(image, DEFAULT_MAX_IMAGE_PIXELS).or_raise().features
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn review_embedding_has_384_unit_values() {
+        let embedding = crate::embed::embed_review("Arrived fast, tastes great");
+        assert_eq!(embedding.len(), 384);
+        let norm: f32 = embedding.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+    }
+
+    #[pg_test]
+    fn null_review_gives_null() {
+        assert_eq!(Spi::get_one::<bool>("SELECT embed_review(NULL) IS NULL"), Ok(Some(true)));
+    }
+
+    #[pg_test]
+    fn null_image_gives_null() {
+        assert_eq!(Spi::get_one::<bool>("SELECT embed_image(NULL) IS NULL"), Ok(Some(true)));
+    }
+
+    #[pg_test(error = "cannot decode image: empty input")]
+    fn empty_image_is_an_error() {
+        Spi::run("SELECT embed_image(''::bytea)").unwrap();
+    }
+
+    #[pg_test(error = "model file \"/nonexistent/all-minilm-l6-v2/config.json\" is missing")]
+    fn missing_model_is_an_error() {
+        Spi::run("SET retailml.model_dir = '/nonexistent'").unwrap();
+        Spi::run("SELECT embed_review('x')").unwrap();
+    }
+}

@@ -232,14 +232,7 @@ def convert(in_path, out_path):
             raise ValueError(f"{name}: expected float32, got {t.storage.stype.name}")
         tensors[name] = (list(t.size), tensor_bytes(t, data))
 
-    expected = expected_shapes()
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
-    if missing or extra:
-        raise ValueError(f"key mismatch: missing {missing[:5]}, unexpected {extra[:5]}")
-    for name, shape in expected.items():
-        if tensors[name][0] != shape:
-            raise ValueError(f"{name}: shape {tensors[name][0]}, expected {shape}")
+    check_shapes({name: shape for name, (shape, _) in tensors.items()})
 
     # no file names or dates in the header: the output hash must depend only on the weights
     header = {"__metadata__": {"format": "pt"}}
@@ -253,13 +246,50 @@ def convert(in_path, out_path):
     header_bytes += b" " * (-len(header_bytes) % 8)
 
     tmp = out_path + ".tmp"
-    with open(tmp, "wb") as out:
-        out.write(struct.pack("<Q", len(header_bytes)))
-        out.write(header_bytes)
-        for name in sorted(tensors):
-            out.write(tensors[name][1])
-    os.replace(tmp, out_path)
+    try:
+        with open(tmp, "wb") as out:
+            out.write(struct.pack("<Q", len(header_bytes)))
+            out.write(header_bytes)
+            for name in sorted(tensors):
+                out.write(tensors[name][1])
+        verify(tmp)
+        os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
     return len(tensors)
+
+
+def check_shapes(shapes):
+    expected = expected_shapes()
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
+    if missing or extra:
+        raise ValueError(f"key mismatch: missing {missing[:5]}, unexpected {extra[:5]}")
+    for name, shape in expected.items():
+        if list(shapes[name]) != shape:
+            raise ValueError(f"{name}: shape {shapes[name]}, expected {shape}")
+
+
+def verify(path):
+    """Read the written file back: header, every key and shape, data extent."""
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n])
+    header.pop("__metadata__", None)
+    check_shapes({name: info["shape"] for name, info in header.items()})
+    end = 0
+    for name, info in header.items():
+        begin, stop = info["data_offsets"]
+        count = 1
+        for d in info["shape"]:
+            count *= d
+        if info["dtype"] != "F32" or stop - begin != 4 * count or begin < 0:
+            raise ValueError(f"{name}: bad entry in the written header")
+        end = max(end, stop)
+    if 8 + n + end != len(blob):
+        raise ValueError("written file length does not match its header")
 
 
 def main(argv):
@@ -268,7 +298,7 @@ def main(argv):
         return 2
     try:
         n = convert(argv[1], argv[2])
-    except (ValueError, pickle.UnpicklingError, EOFError, struct.error, OSError) as e:
+    except (ValueError, KeyError, TypeError, pickle.UnpicklingError, EOFError, struct.error, OSError) as e:
         print(f"convert_mobilenet: {argv[1]}: {e}", file=sys.stderr)
         return 1
     print(f"convert_mobilenet: wrote {n} tensors to {argv[2]}")

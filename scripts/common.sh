@@ -17,6 +17,13 @@ PG_OS_USER=postgres
 DEMO_DB=retailml_demo
 
 export PATH="$HOME/.cargo/bin:$PATH"
+# cargo-pgrx links the extension with -Wl,--no-gc-sections, passed as
+# rustflags; different rustflags make cargo rebuild every dependency (candle
+# and all) between `cargo test` and `cargo pgrx install`. The workaround is
+# for targets whose linker drops pgrx's schema section; on x86_64 Linux the
+# section survives without it (the schema step checks), so one set of flags
+# serves every build.
+export CARGO_PGRX_DISABLE_GC_SECTIONS_WORKAROUND=1
 
 say() { printf '\n==> %s\n' "$*"; }
 

@@ -47,16 +47,21 @@ impl fmt::Display for EmbedError {
                 write!(f, "model file \"{}\" is missing", path.display())
             }
             EmbedError::ModelCorrupt { path, reason } => {
-                write!(f, "model file \"{}\" is corrupt: {reason}", path.display())
+                write!(f, "model file \"{}\" is corrupt: {}", path.display(), tidy(reason))
             }
-            EmbedError::UndecodableImage(reason) => write!(f, "cannot decode image: {reason}"),
+            EmbedError::UndecodableImage(reason) => write!(f, "cannot decode image: {}", tidy(reason)),
             EmbedError::ImageTooLarge { width, height, max_pixels } => write!(
                 f,
                 "image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels"
             ),
-            EmbedError::Internal(what) => write!(f, "internal error in retailml-embed: {what}"),
+            EmbedError::Internal(what) => write!(f, "internal error in retailml-embed: {}", tidy(what)),
         }
     }
 }
 
 impl std::error::Error for EmbedError {}
+
+/// Library messages sometimes end in a period; ours never do.
+fn tidy(reason: &str) -> &str {
+    reason.trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+}

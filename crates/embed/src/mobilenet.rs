@@ -1,9 +1,11 @@
 //! torchvision MobileNetV2 (width 1.0, ImageNet-1k), inference only.
 //!
 //! BatchNorm is folded into the preceding convolution at load time, so each
-//! conv + BN (+ ReLU6) is one weight, one bias and a clamp. Depthwise 3x3
-//! convolutions are a custom op: candle's grouped conv2d runs one small
-//! convolution per channel, which is far slower at 960 groups.
+//! conv + BN (+ ReLU6) is one weight, one bias and a clamp. Feature maps are
+//! kept channels-last, (H, W, C): a 1x1 conv is then one (H*W, C_in) x
+//! (C_in, C_out) matrix product, and the 3x3 depthwise conv, a custom op
+//! (candle's grouped conv2d runs one tiny convolution per channel), works on
+//! contiguous channel vectors that vectorise.
 
 use std::path::{Path, PathBuf};
 
@@ -84,13 +86,12 @@ impl ImageEncoder {
     }
 
     fn forward(&self, input: Vec<f32>) -> candle_core::Result<ImageEmbedding> {
-        let mut x = Tensor::from_vec(input, (3, INPUT_SIZE, INPUT_SIZE), &Device::Cpu)?;
-        x = self.stem.forward(&x)?;
+        let mut x = self.stem.forward(&input)?;
         for block in &self.blocks {
             x = block.forward(&x)?;
         }
         x = self.head.forward(&x)?;
-        let pooled = x.flatten_from(1)?.mean(1)?; // (1280)
+        let pooled = x.flatten_to(1)?.mean(0)?; // (7, 7, 1280) -> (1280)
         let logits = self.classifier.forward(&pooled.unsqueeze(0)?)?.squeeze(0)?;
         let pooled = pooled.to_vec1::<f32>()?;
         let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
@@ -149,62 +150,80 @@ fn relu6(x: &Tensor) -> candle_core::Result<Tensor> {
     x.clamp(0f32, 6f32)
 }
 
-/// features.0: 3x3 stride-2 conv 3 -> 32, BN, ReLU6.
+/// features.0: 3x3 stride-2 conv 3 -> 32, BN, ReLU6, as patches x weights:
+/// the CHW image is unfolded into one 27-value patch per output pixel, which
+/// yields the HWC map directly.
 struct Stem {
-    weight: Tensor,
-    bias: Tensor,
+    weight: Tensor, // (27, 32), rows in (channel, ky, kx) order
+    bias: Tensor,   // (32)
 }
+
+/// Output side of the stem: 224 -> 112.
+const STEM_OUT: usize = INPUT_SIZE / 2;
 
 impl Stem {
     fn load(w: &Weights) -> Result<Self, EmbedError> {
         let (weight, bias) = w.conv_bn("features.0.0", "features.0.1", &[STEM_CHANNELS, 3, 3, 3])?;
-        Ok(Stem {
-            weight: w.tensor(weight, (STEM_CHANNELS, 3, 3, 3))?,
-            bias: w.tensor(bias, (STEM_CHANNELS, 1, 1))?,
-        })
+        let weight = w.tensor(weight, (STEM_CHANNELS, 27))?.t().and_then(|t| t.contiguous()).map_err(EmbedError::internal)?;
+        Ok(Stem { weight, bias: w.tensor(bias, STEM_CHANNELS)? })
+    }
+
+    fn forward(&self, chw: &[f32]) -> candle_core::Result<Tensor> {
+        let n = INPUT_SIZE;
+        let mut patches = vec![0f32; STEM_OUT * STEM_OUT * 27];
+        for (o, patch) in patches.chunks_exact_mut(27).enumerate() {
+            let (oy, ox) = (o / STEM_OUT, o % STEM_OUT);
+            for (i, v) in patch.iter_mut().enumerate() {
+                let (c, ky, kx) = (i / 9, i / 3 % 3, i % 3);
+                // stride 2, padding 1: zero outside the image
+                if let (Some(iy), Some(ix)) = ((2 * oy + ky).checked_sub(1), (2 * ox + kx).checked_sub(1)) {
+                    if iy < n && ix < n {
+                        *v = chw[(c * n + iy) * n + ix];
+                    }
+                }
+            }
+        }
+        let patches = Tensor::from_vec(patches, (STEM_OUT * STEM_OUT, 27), &Device::Cpu)?;
+        let y = relu6(&patches.matmul(&self.weight)?.broadcast_add(&self.bias)?)?;
+        y.reshape((STEM_OUT, STEM_OUT, STEM_CHANNELS))
     }
 }
 
-impl Module for Stem {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let y = x.unsqueeze(0)?.conv2d(&self.weight, 1, 2, 1, 1)?.squeeze(0)?;
-        relu6(&y.broadcast_add(&self.bias)?)
-    }
-}
-
-/// 1x1 conv + BN (+ ReLU6) as one matrix product over the (C, H*W) map.
+/// 1x1 conv + BN (+ ReLU6) as one matrix product over the (H*W, C) map.
 struct Pointwise {
-    weight: Tensor, // (c_out, c_in)
-    bias: Tensor,   // (c_out, 1)
+    weight: Tensor, // (c_in, c_out)
+    bias: Tensor,   // (c_out)
     relu6: bool,
 }
 
 impl Pointwise {
     fn load(w: &Weights, conv: &str, bn: &str, c_in: usize, c_out: usize, relu6: bool) -> Result<Self, EmbedError> {
         let (weight, bias) = w.conv_bn(conv, bn, &[c_out, c_in, 1, 1])?;
-        Ok(Pointwise { weight: w.tensor(weight, (c_out, c_in))?, bias: w.tensor(bias, (c_out, 1))?, relu6 })
+        let weight = w.tensor(weight, (c_out, c_in))?.t().and_then(|t| t.contiguous()).map_err(EmbedError::internal)?;
+        Ok(Pointwise { weight, bias: w.tensor(bias, c_out)?, relu6 })
     }
 }
 
 impl Module for Pointwise {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let (c, h, w) = x.dims3()?;
-        let y = self.weight.matmul(&x.reshape((c, h * w))?)?.broadcast_add(&self.bias)?;
+        let (h, w, c) = x.dims3()?;
+        let y = x.reshape((h * w, c))?.matmul(&self.weight)?.broadcast_add(&self.bias)?;
         let y = if self.relu6 { relu6(&y)? } else { y };
-        y.reshape(((), h, w))
+        y.reshape((h, w, ()))
     }
 }
 
-/// 3x3 depthwise conv (padding 1) + folded BN + ReLU6 on a (C, H, W) map.
+/// 3x3 depthwise conv (padding 1) + folded BN + ReLU6 on an (H, W, C) map.
 struct Depthwise {
     stride: usize,
-    weight: Vec<f32>, // C x 9
+    weight: Vec<f32>, // 9 taps x C, tap-major so each tap is a channel vector
     bias: Vec<f32>,
 }
 
 impl Depthwise {
     fn load(w: &Weights, conv: &str, bn: &str, channels: usize, stride: usize) -> Result<Self, EmbedError> {
-        let (weight, bias) = w.conv_bn(conv, bn, &[channels, 1, 3, 3])?;
+        let (per_channel, bias) = w.conv_bn(conv, bn, &[channels, 1, 3, 3])?;
+        let weight = (0..9).flat_map(|tap| per_channel.iter().skip(tap).step_by(9).copied()).collect();
         Ok(Depthwise { stride, weight, bias })
     }
 }
@@ -221,40 +240,34 @@ impl CustomOp1 for Depthwise {
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("depthwise conv expects a contiguous input")
         };
-        let (c, h, w) = layout.shape().dims3()?;
+        let (h, w, c) = layout.shape().dims3()?;
         if c != self.bias.len() {
             candle_core::bail!("depthwise conv: {c} channels in, weights for {}", self.bias.len())
         }
         let s = self.stride;
         let (ho, wo) = ((h - 1) / s + 1, (w - 1) / s + 1);
         let x = &data[start..end];
-        let mut out = vec![0f32; c * ho * wo];
-        for ch in 0..c {
-            let plane = &x[ch * h * w..(ch + 1) * h * w];
-            let k = &self.weight[ch * 9..ch * 9 + 9];
-            let dst = &mut out[ch * ho * wo..(ch + 1) * ho * wo];
-            for (oy, row_out) in dst.chunks_exact_mut(wo).enumerate() {
-                row_out.fill(self.bias[ch]);
-                for ky in 0..3 {
-                    // input row oy * s + ky - 1, skipped where it falls in the padding
-                    let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < h) else { continue };
-                    let row_in = &plane[iy * w..(iy + 1) * w];
-                    for kx in 0..3 {
-                        let wk = k[ky * 3 + kx];
-                        // valid ox: 0 <= ox * s + kx - 1 < w
-                        let first = usize::from(kx == 0);
-                        let last = ((w + 1 - kx).div_ceil(s)).min(wo);
-                        for ox in first..last {
-                            row_out[ox] += wk * row_in[ox * s + kx - 1];
-                        }
+        let mut out = vec![0f32; ho * wo * c];
+        for (o, acc) in out.chunks_exact_mut(c).enumerate() {
+            let (oy, ox) = (o / wo, o % wo);
+            acc.copy_from_slice(&self.bias);
+            for ky in 0..3 {
+                // input row oy * s + ky - 1, skipped where it falls in the padding
+                let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < h) else { continue };
+                for kx in 0..3 {
+                    let Some(ix) = (ox * s + kx).checked_sub(1).filter(|&ix| ix < w) else { continue };
+                    let px = &x[(iy * w + ix) * c..(iy * w + ix + 1) * c];
+                    let tap = &self.weight[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
+                    for ((a, &v), &k) in acc.iter_mut().zip(px).zip(tap) {
+                        *a += k * v;
                     }
                 }
-                for v in row_out.iter_mut() {
-                    *v = v.clamp(0.0, 6.0);
-                }
+            }
+            for a in acc.iter_mut() {
+                *a = a.clamp(0.0, 6.0);
             }
         }
-        Ok((CpuStorage::F32(out), Shape::from((c, ho, wo))))
+        Ok((CpuStorage::F32(out), Shape::from((ho, wo, c))))
     }
 }
 

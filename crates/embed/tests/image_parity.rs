@@ -70,7 +70,8 @@ fn features_and_classes_match_reference() {
         top1 += 1;
     }
     println!(
-        "image: min feature cosine {min_cos:.6}, top-1 {top1}/{}, {:.1} images/s",
+        "image: min feature cosine {min_cos:.6} (1 - {:.1e}), top-1 {top1}/{}, {:.1} images/s",
+        1.0 - min_cos,
         rows.len(),
         rows.len() as f64 / secs
     );

@@ -101,9 +101,9 @@ fn error_messages_and_sqlstates() {
     let errors = [
         (EmbedError::ModelMissing { path: "/m/x".into() }, "58P01"),
         (EmbedError::ModelCorrupt { path: "/m/x".into(), reason: "bad header".into() }, "58P01"),
-        (EmbedError::UndecodableImage("truncated".into()), "22P03"),
+        (EmbedError::UndecodableImage("Truncated chunk.".into()), "22P03"),
         (EmbedError::ImageTooLarge { width: 2, height: 3, max_pixels: 4 }, "54000"),
-        (EmbedError::Internal("oops".into()), "XX000"),
+        (EmbedError::Internal("oops.\n".into()), "XX000"),
     ];
     for (e, state) in errors {
         let msg = e.to_string();

@@ -32,7 +32,12 @@ fn main() {
     let texts: Vec<String> = std::fs::read_to_string(data.join("minilm_l6_v2.jsonl"))
         .expect("reference texts")
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["text"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
 
@@ -48,7 +53,10 @@ fn main() {
     let batch = best_of_3(|| {
         text.embed_batch(&texts).unwrap();
     });
-    println!("text, embed_batch: {:.1} texts/s", texts.len() as f64 / batch);
+    println!(
+        "text, embed_batch: {:.1} texts/s",
+        texts.len() as f64 / batch
+    );
 
     let images: Vec<Vec<u8>> = std::fs::read_dir(data.join("images"))
         .expect("reference images")

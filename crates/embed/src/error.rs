@@ -15,7 +15,11 @@ pub enum EmbedError {
     /// truncated or an unsupported variant of a known format.
     UndecodableImage(String),
     /// The image header announces more pixels than allowed.
-    ImageTooLarge { width: u32, height: u32, max_pixels: u64 },
+    ImageTooLarge {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
     /// A bug: an invariant of this crate did not hold.
     Internal(String),
 }
@@ -32,7 +36,10 @@ impl EmbedError {
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, reason: impl fmt::Display) -> Self {
-        EmbedError::ModelCorrupt { path: path.into(), reason: reason.to_string() }
+        EmbedError::ModelCorrupt {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
     }
 
     pub(crate) fn internal(what: impl fmt::Display) -> Self {
@@ -47,14 +54,27 @@ impl fmt::Display for EmbedError {
                 write!(f, "model file \"{}\" is missing", path.display())
             }
             EmbedError::ModelCorrupt { path, reason } => {
-                write!(f, "model file \"{}\" is corrupt: {}", path.display(), tidy(reason))
+                write!(
+                    f,
+                    "model file \"{}\" is corrupt: {}",
+                    path.display(),
+                    tidy(reason)
+                )
             }
-            EmbedError::UndecodableImage(reason) => write!(f, "cannot decode image: {}", tidy(reason)),
-            EmbedError::ImageTooLarge { width, height, max_pixels } => write!(
+            EmbedError::UndecodableImage(reason) => {
+                write!(f, "cannot decode image: {}", tidy(reason))
+            }
+            EmbedError::ImageTooLarge {
+                width,
+                height,
+                max_pixels,
+            } => write!(
                 f,
                 "image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels"
             ),
-            EmbedError::Internal(what) => write!(f, "internal error in retailml-embed: {}", tidy(what)),
+            EmbedError::Internal(what) => {
+                write!(f, "internal error in retailml-embed: {}", tidy(what))
+            }
         }
     }
 }

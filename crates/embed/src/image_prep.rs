@@ -20,8 +20,9 @@ const RESIZE_SHORT: u64 = 256;
 /// Default cap on width x height of an accepted image: 64 megapixels.
 ///
 /// Above every common camera sensor (61 MP full frame), below Pillow's own
-/// decompression-bomb warning (~89 MP). The decoded RGBA buffer of such an
-/// image is 256 MiB, which is about what one backend may reasonably hold.
+/// decompression-bomb warning (~89 MP). Such an image decodes to 256 MiB of
+/// RGBA (about 450 MiB at peak with the RGB copy), about the most one
+/// backend should hold.
 pub const DEFAULT_MAX_IMAGE_PIXELS: u64 = 64 * 1024 * 1024;
 
 /// Decoder working memory allowed beyond the pixel buffer itself (metadata
@@ -46,7 +47,11 @@ pub fn preprocess_image(image: &[u8], max_pixels: u64) -> Result<Vec<f32>, Embed
     // torchvision: the shorter side becomes 256, the longer int(256 * long / short)
     let (short, long) = (w.min(h), w.max(h));
     let scaled_long = ((RESIZE_SHORT * long) as f64 / short as f64) as u64;
-    let (out_w, out_h) = if w <= h { (RESIZE_SHORT, scaled_long) } else { (scaled_long, RESIZE_SHORT) };
+    let (out_w, out_h) = if w <= h {
+        (RESIZE_SHORT, scaled_long)
+    } else {
+        (scaled_long, RESIZE_SHORT)
+    };
 
     // both resized sides are >= 256, so CenterCrop(224) never needs padding
     let left = crop_offset(out_w);
@@ -78,12 +83,14 @@ fn crop_offset(size: u64) -> usize {
 
 /// Decode to 8-bit RGB: grey is copied to three channels, alpha is
 /// composited over white (for opaque images this is Pillow's convert("RGB")).
-pub(crate) fn decode_rgb(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
+fn decode_rgb(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
     // the decoders are meant to return errors, but they parse hostile bytes:
     // a panic in one must become an error, not take the backend down
     match catch_unwind(AssertUnwindSafe(|| decode_inner(bytes, max_pixels))) {
         Ok(result) => result,
-        Err(_) => Err(EmbedError::UndecodableImage("the decoder failed on malformed data".into())),
+        Err(_) => Err(EmbedError::UndecodableImage(
+            "the decoder failed on malformed data".into(),
+        )),
     }
 }
 
@@ -120,16 +127,22 @@ fn decode_inner(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
         return Err(e);
     }
     if width == 0 || height == 0 {
-        return Err(EmbedError::UndecodableImage(format!("image has no pixels ({width}x{height})")));
+        return Err(EmbedError::UndecodableImage(format!(
+            "image has no pixels ({width}x{height})"
+        )));
     }
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(EmbedError::UndecodableImage("jpeg data is truncated (no end-of-image marker)".into()));
+        return Err(EmbedError::UndecodableImage(
+            "jpeg data is truncated (no end-of-image marker)".into(),
+        ));
     }
     // now the pixel buffer, plus the same working memory (e.g. a GIF frame
     // buffer larger than the screen must fit in it)
     let mut limits = Limits::default();
     limits.max_alloc = Some(decoder.total_bytes().saturating_add(DECODER_WORK_BYTES));
-    limits.reserve(decoder.total_bytes()).map_err(decode_error)?;
+    limits
+        .reserve(decoder.total_bytes())
+        .map_err(decode_error)?;
     decoder.set_limits(limits).map_err(decode_error)?;
     let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     Ok(to_rgb(image))
@@ -137,7 +150,9 @@ fn decode_inner(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
 
 fn decode_error(e: ImageError) -> EmbedError {
     match e {
-        ImageError::Limits(e) => EmbedError::UndecodableImage(format!("decoding needs more memory than allowed: {e}")),
+        ImageError::Limits(e) => {
+            EmbedError::UndecodableImage(format!("decoding needs more memory than allowed: {e}"))
+        }
         e => EmbedError::UndecodableImage(e.to_string()),
     }
 }
@@ -159,12 +174,22 @@ fn to_rgb(image: DynamicImage) -> Rgb8 {
         // 16-bit and float images: reduce to 8 bits, then the same rules
         other => rgba_over_white(&other.into_rgba8().into_raw()),
     };
-    Rgb8 { width, height, data }
+    Rgb8 {
+        width,
+        height,
+        data,
+    }
 }
 
 fn rgba_over_white(rgba: &[u8]) -> Vec<u8> {
     rgba.chunks_exact(4)
-        .flat_map(|p| [over_white(p[0], p[3]), over_white(p[1], p[3]), over_white(p[2], p[3])])
+        .flat_map(|p| {
+            [
+                over_white(p[0], p[3]),
+                over_white(p[1], p[3]),
+                over_white(p[2], p[3]),
+            ]
+        })
         .collect()
 }
 

@@ -19,5 +19,7 @@ mod text;
 
 pub use error::EmbedError;
 pub use image_prep::{preprocess_image, DEFAULT_MAX_IMAGE_PIXELS, INPUT_SIZE};
-pub use mobilenet::{ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES};
+pub use mobilenet::{
+    ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES,
+};
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};

@@ -25,8 +25,15 @@ pub const NUM_CLASSES: usize = 1000;
 const BN_EPS: f64 = 1e-5;
 const STEM_CHANNELS: usize = 32;
 /// torchvision's inverted residual settings: expansion t, channels c, repeats n, first stride s.
-const SETTINGS: [(usize, usize, usize, usize); 7] =
-    [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
+const SETTINGS: [(usize, usize, usize, usize); 7] = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+];
 
 /// Output of [`ImageEncoder::embed`].
 #[derive(Debug, Clone, PartialEq)]
@@ -70,23 +77,36 @@ impl ImageEncoder {
             }
         }
         let head_index = blocks.len() + 1;
-        let head = Pointwise::load(&w, &format!("features.{head_index}.0"), &format!("features.{head_index}.1"), inp, IMAGE_FEATURES_DIM, true)?;
+        let head = Pointwise::load(
+            &w,
+            &format!("features.{head_index}.0"),
+            &format!("features.{head_index}.1"),
+            inp,
+            IMAGE_FEATURES_DIM,
+            true,
+        )?;
         let classifier = Linear::new(
             w.get((NUM_CLASSES, IMAGE_FEATURES_DIM), "classifier.1.weight")?,
             Some(w.get(NUM_CLASSES, "classifier.1.bias")?),
         );
-        Ok(ImageEncoder { stem, blocks, head, classifier })
+        Ok(ImageEncoder {
+            stem,
+            blocks,
+            head,
+            classifier,
+        })
     }
 
     /// Decode, preprocess and embed one image. Images with more than
     /// `max_pixels` pixels are refused before being decoded.
     pub fn embed(&self, image: &[u8], max_pixels: u64) -> Result<ImageEmbedding, EmbedError> {
         let input = preprocess_image(image, max_pixels)?;
-        self.forward(input).map_err(|e| EmbedError::internal(format!("image model failed: {e}")))
+        self.forward(&input)
+            .map_err(|e| EmbedError::internal(format!("image model failed: {e}")))
     }
 
-    fn forward(&self, input: Vec<f32>) -> candle_core::Result<ImageEmbedding> {
-        let mut x = self.stem.forward(&input)?;
+    fn forward(&self, input: &[f32]) -> candle_core::Result<ImageEmbedding> {
+        let mut x = self.stem.forward(input)?;
         for block in &self.blocks {
             x = block.forward(&x)?;
         }
@@ -110,7 +130,9 @@ struct Weights<'a> {
 
 impl Weights<'_> {
     fn get(&self, shape: impl Into<Shape>, name: &str) -> Result<Tensor, EmbedError> {
-        self.vb.get(shape, name).map_err(|e| EmbedError::corrupt(&self.path, format!("{name}: {e}")))
+        self.vb
+            .get(shape, name)
+            .map_err(|e| EmbedError::corrupt(&self.path, format!("{name}: {e}")))
     }
 
     fn vec(&self, shape: impl Into<Shape>, name: &str) -> Result<Vec<f32>, EmbedError> {
@@ -122,7 +144,12 @@ impl Weights<'_> {
 
     /// Conv weight (c_out first) with BatchNorm folded in: w * g / sqrt(v + eps)
     /// and bias b - m * g / sqrt(v + eps), computed in f64.
-    fn conv_bn(&self, conv: &str, bn: &str, shape: &[usize]) -> Result<(Vec<f32>, Vec<f32>), EmbedError> {
+    fn conv_bn(
+        &self,
+        conv: &str,
+        bn: &str,
+        shape: &[usize],
+    ) -> Result<(Vec<f32>, Vec<f32>), EmbedError> {
         let c_out = shape[0];
         let mut weight = self.vec(shape.to_vec(), &format!("{conv}.weight"))?;
         let gamma = self.vec(c_out, &format!("{bn}.weight"))?;
@@ -163,9 +190,17 @@ const STEM_OUT: usize = INPUT_SIZE / 2;
 
 impl Stem {
     fn load(w: &Weights) -> Result<Self, EmbedError> {
-        let (weight, bias) = w.conv_bn("features.0.0", "features.0.1", &[STEM_CHANNELS, 3, 3, 3])?;
-        let weight = w.tensor(weight, (STEM_CHANNELS, 27))?.t().and_then(|t| t.contiguous()).map_err(EmbedError::internal)?;
-        Ok(Stem { weight, bias: w.tensor(bias, STEM_CHANNELS)? })
+        let (weight, bias) =
+            w.conv_bn("features.0.0", "features.0.1", &[STEM_CHANNELS, 3, 3, 3])?;
+        let weight = w
+            .tensor(weight, (STEM_CHANNELS, 27))?
+            .t()
+            .and_then(|t| t.contiguous())
+            .map_err(EmbedError::internal)?;
+        Ok(Stem {
+            weight,
+            bias: w.tensor(bias, STEM_CHANNELS)?,
+        })
     }
 
     fn forward(&self, chw: &[f32]) -> candle_core::Result<Tensor> {
@@ -176,7 +211,9 @@ impl Stem {
             for (i, v) in patch.iter_mut().enumerate() {
                 let (c, ky, kx) = (i / 9, i / 3 % 3, i % 3);
                 // stride 2, padding 1: zero outside the image
-                if let (Some(iy), Some(ix)) = ((2 * oy + ky).checked_sub(1), (2 * ox + kx).checked_sub(1)) {
+                if let (Some(iy), Some(ix)) =
+                    ((2 * oy + ky).checked_sub(1), (2 * ox + kx).checked_sub(1))
+                {
                     if iy < n && ix < n {
                         *v = chw[(c * n + iy) * n + ix];
                     }
@@ -197,17 +234,35 @@ struct Pointwise {
 }
 
 impl Pointwise {
-    fn load(w: &Weights, conv: &str, bn: &str, c_in: usize, c_out: usize, relu6: bool) -> Result<Self, EmbedError> {
+    fn load(
+        w: &Weights,
+        conv: &str,
+        bn: &str,
+        c_in: usize,
+        c_out: usize,
+        relu6: bool,
+    ) -> Result<Self, EmbedError> {
         let (weight, bias) = w.conv_bn(conv, bn, &[c_out, c_in, 1, 1])?;
-        let weight = w.tensor(weight, (c_out, c_in))?.t().and_then(|t| t.contiguous()).map_err(EmbedError::internal)?;
-        Ok(Pointwise { weight, bias: w.tensor(bias, c_out)?, relu6 })
+        let weight = w
+            .tensor(weight, (c_out, c_in))?
+            .t()
+            .and_then(|t| t.contiguous())
+            .map_err(EmbedError::internal)?;
+        Ok(Pointwise {
+            weight,
+            bias: w.tensor(bias, c_out)?,
+            relu6,
+        })
     }
 }
 
 impl Module for Pointwise {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (h, w, c) = x.dims3()?;
-        let y = x.reshape((h * w, c))?.matmul(&self.weight)?.broadcast_add(&self.bias)?;
+        let y = x
+            .reshape((h * w, c))?
+            .matmul(&self.weight)?
+            .broadcast_add(&self.bias)?;
         let y = if self.relu6 { relu6(&y)? } else { y };
         y.reshape((h, w, ()))
     }
@@ -221,10 +276,22 @@ struct Depthwise {
 }
 
 impl Depthwise {
-    fn load(w: &Weights, conv: &str, bn: &str, channels: usize, stride: usize) -> Result<Self, EmbedError> {
+    fn load(
+        w: &Weights,
+        conv: &str,
+        bn: &str,
+        channels: usize,
+        stride: usize,
+    ) -> Result<Self, EmbedError> {
         let (per_channel, bias) = w.conv_bn(conv, bn, &[channels, 1, 3, 3])?;
-        let weight = (0..9).flat_map(|tap| per_channel.iter().skip(tap).step_by(9).copied()).collect();
-        Ok(Depthwise { stride, weight, bias })
+        let weight = (0..9)
+            .flat_map(|tap| per_channel.iter().skip(tap).step_by(9).copied())
+            .collect();
+        Ok(Depthwise {
+            stride,
+            weight,
+            bias,
+        })
     }
 }
 
@@ -233,7 +300,11 @@ impl CustomOp1 for Depthwise {
         "depthwise3x3-bn-relu6"
     }
 
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        storage: &CpuStorage,
+        layout: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         let CpuStorage::F32(data) = storage else {
             candle_core::bail!("depthwise conv expects f32 input")
         };
@@ -242,7 +313,10 @@ impl CustomOp1 for Depthwise {
         };
         let (h, w, c) = layout.shape().dims3()?;
         if c != self.bias.len() {
-            candle_core::bail!("depthwise conv: {c} channels in, weights for {}", self.bias.len())
+            candle_core::bail!(
+                "depthwise conv: {c} channels in, weights for {}",
+                self.bias.len()
+            )
         }
         let s = self.stride;
         let (ho, wo) = ((h - 1) / s + 1, (w - 1) / s + 1);
@@ -253,9 +327,13 @@ impl CustomOp1 for Depthwise {
             acc.copy_from_slice(&self.bias);
             for ky in 0..3 {
                 // input row oy * s + ky - 1, skipped where it falls in the padding
-                let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < h) else { continue };
+                let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < h) else {
+                    continue;
+                };
                 for kx in 0..3 {
-                    let Some(ix) = (ox * s + kx).checked_sub(1).filter(|&ix| ix < w) else { continue };
+                    let Some(ix) = (ox * s + kx).checked_sub(1).filter(|&ix| ix < w) else {
+                        continue;
+                    };
                     let px = &x[(iy * w + ix) * c..(iy * w + ix + 1) * c];
                     let tap = &self.weight[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
                     for ((a, &v), &k) in acc.iter_mut().zip(px).zip(tap) {
@@ -280,19 +358,51 @@ struct InvertedResidual {
 }
 
 impl InvertedResidual {
-    fn load(w: &Weights, index: usize, inp: usize, out: usize, t: usize, stride: usize) -> Result<Self, EmbedError> {
+    fn load(
+        w: &Weights,
+        index: usize,
+        inp: usize,
+        out: usize,
+        t: usize,
+        stride: usize,
+    ) -> Result<Self, EmbedError> {
         let p = format!("features.{index}.conv");
         let hidden = inp * t;
         // torchvision numbers the submodules differently without the expansion layer
         let (expand, dw, project, project_bn) = if t == 1 {
             (None, 0, 1, 2)
         } else {
-            (Some(Pointwise::load(w, &format!("{p}.0.0"), &format!("{p}.0.1"), inp, hidden, true)?), 1, 2, 3)
+            (
+                Some(Pointwise::load(
+                    w,
+                    &format!("{p}.0.0"),
+                    &format!("{p}.0.1"),
+                    inp,
+                    hidden,
+                    true,
+                )?),
+                1,
+                2,
+                3,
+            )
         };
         Ok(InvertedResidual {
             expand,
-            depthwise: Depthwise::load(w, &format!("{p}.{dw}.0"), &format!("{p}.{dw}.1"), hidden, stride)?,
-            project: Pointwise::load(w, &format!("{p}.{project}"), &format!("{p}.{project_bn}"), hidden, out, false)?,
+            depthwise: Depthwise::load(
+                w,
+                &format!("{p}.{dw}.0"),
+                &format!("{p}.{dw}.1"),
+                hidden,
+                stride,
+            )?,
+            project: Pointwise::load(
+                w,
+                &format!("{p}.{project}"),
+                &format!("{p}.{project_bn}"),
+                hidden,
+                out,
+                false,
+            )?,
             residual: stride == 1 && inp == out,
         })
     }

@@ -52,11 +52,19 @@ fn weights(in_size: usize, out_size: usize, first: usize, count: usize) -> Weigh
             let wk = if total != 0.0 { wk / total } else { wk };
             // round half away from zero into fixed point, as Pillow does
             let fixed = wk * f64::from(1u32 << PRECISION_BITS);
-            *dst = if fixed < 0.0 { (fixed - 0.5).trunc() } else { (fixed + 0.5).trunc() } as i32;
+            *dst = if fixed < 0.0 {
+                (fixed - 0.5).trunc()
+            } else {
+                (fixed + 0.5).trunc()
+            } as i32;
         }
         spans.push((lo, n));
     }
-    Weights { spans, weights, taps }
+    Weights {
+        spans,
+        weights,
+        taps,
+    }
 }
 
 fn triangle(x: f64) -> f64 {
@@ -77,7 +85,14 @@ const HALF: i32 = 1 << (PRECISION_BITS - 1);
 
 /// Resize `src` to `out_w` x `out_h` and return the `size` x `size` window
 /// at (`left`, `top`) as interleaved RGB. The window must lie inside.
-pub(crate) fn resize_crop(src: &Rgb8, out_w: usize, out_h: usize, left: usize, top: usize, size: usize) -> Vec<u8> {
+pub(crate) fn resize_crop(
+    src: &Rgb8,
+    out_w: usize,
+    out_h: usize,
+    left: usize,
+    top: usize,
+    size: usize,
+) -> Vec<u8> {
     debug_assert!(left + size <= out_w && top + size <= out_h);
     let horiz = weights(src.width, out_w, left, size);
     let vert = weights(src.height, out_h, top, size);
@@ -127,7 +142,11 @@ mod tests {
     #[test]
     fn same_size_is_identity() {
         let data: Vec<u8> = (0..4 * 4 * 3).map(|v| (v * 7 % 256) as u8).collect();
-        let src = Rgb8 { width: 4, height: 4, data: data.clone() };
+        let src = Rgb8 {
+            width: 4,
+            height: 4,
+            data: data.clone(),
+        };
         assert_eq!(resize_crop(&src, 4, 4, 0, 0, 4), data);
     }
 
@@ -147,8 +166,14 @@ mod tests {
 
     #[test]
     fn constant_image_stays_constant() {
-        let src = Rgb8 { width: 37, height: 23, data: vec![200; 37 * 23 * 3] };
-        assert!(resize_crop(&src, 80, 50, 3, 5, 40).iter().all(|&v| v == 200));
+        let src = Rgb8 {
+            width: 37,
+            height: 23,
+            data: vec![200; 37 * 23 * 3],
+        };
+        assert!(resize_crop(&src, 80, 50, 3, 5, 40)
+            .iter()
+            .all(|&v| v == 200));
         assert!(resize_crop(&src, 10, 6, 1, 1, 5).iter().all(|&v| v == 200));
     }
 }

@@ -39,26 +39,36 @@ impl TextEncoder {
 
         let config_text = std::fs::read_to_string(&config_path)
             .map_err(|e| EmbedError::corrupt(&config_path, e))?;
-        let config: Config = serde_json::from_str(&config_text)
-            .map_err(|e| EmbedError::corrupt(&config_path, e))?;
+        let config: Config =
+            serde_json::from_str(&config_text).map_err(|e| EmbedError::corrupt(&config_path, e))?;
 
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| EmbedError::corrupt(&tokenizer_path, e))?;
         // tokenizer.json carries truncation 128 and fixed padding 128; the
         // reference (sentence-transformers) truncates at 256 and pads per batch
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
             .map_err(|e| EmbedError::corrupt(&tokenizer_path, e))?;
         tokenizer.with_padding(None);
 
         // SAFETY: the mapping only lives while the weights are copied out in
         // BertModel::load. fetch.sh installs files by rename, so a file is never
         // rewritten in place under a reader.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &Device::Cpu) }
-            .map_err(|e| EmbedError::corrupt(&weights_path, e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| EmbedError::corrupt(&weights_path, e))?;
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &Device::Cpu)
+        }
+        .map_err(|e| EmbedError::corrupt(&weights_path, e))?;
+        let model =
+            BertModel::load(vb, &config).map_err(|e| EmbedError::corrupt(&weights_path, e))?;
 
-        Ok(TextEncoder { tokenizer, model, dim: config.hidden_size })
+        Ok(TextEncoder {
+            tokenizer,
+            model,
+            dim: config.hidden_size,
+        })
     }
 
     /// Embedding width (384).
@@ -79,7 +89,8 @@ impl TextEncoder {
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let ids = self.token_ids(text)?;
         let mut out = self.forward(&[ids])?;
-        out.pop().ok_or_else(|| EmbedError::internal("empty forward output"))
+        out.pop()
+            .ok_or_else(|| EmbedError::internal("empty forward output"))
     }
 
     /// Unit-length embeddings of many texts, in input order.
@@ -87,7 +98,10 @@ impl TextEncoder {
     /// Texts run longest first, in chunks of similar length whose padded
     /// size stays within a token budget, so short texts never pay for long ones.
     pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let ids = texts.iter().map(|t| self.token_ids(t)).collect::<Result<Vec<_>, _>>()?;
+        let ids = texts
+            .iter()
+            .map(|t| self.token_ids(t))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
 
@@ -95,7 +109,9 @@ impl TextEncoder {
         let mut rest = &order[..];
         while let Some(&first) = rest.first() {
             // the first (longest) text sets the padded length of the chunk
-            let fit = (BATCH_TOKENS / ids[first].len()).clamp(1, BATCH_CHUNK).min(rest.len());
+            let fit = (BATCH_TOKENS / ids[first].len())
+                .clamp(1, BATCH_CHUNK)
+                .min(rest.len());
             let (chunk, tail) = rest.split_at(fit);
             let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| ids[i].clone()).collect();
             for (&i, v) in chunk.iter().zip(self.forward(&batch)?) {
@@ -116,10 +132,17 @@ impl TextEncoder {
             ids[row * len..row * len + seq.len()].copy_from_slice(seq);
             mask[row * len..row * len + seq.len()].fill(1);
         }
-        self.run(ids, mask, n, len).map_err(|e| EmbedError::internal(format!("text model failed: {e}")))
+        self.run(ids, mask, n, len)
+            .map_err(|e| EmbedError::internal(format!("text model failed: {e}")))
     }
 
-    fn run(&self, ids: Vec<u32>, mask: Vec<u32>, n: usize, len: usize) -> candle_core::Result<Vec<Vec<f32>>> {
+    fn run(
+        &self,
+        ids: Vec<u32>,
+        mask: Vec<u32>,
+        n: usize,
+        len: usize,
+    ) -> candle_core::Result<Vec<Vec<f32>>> {
         let dev = Device::Cpu;
         let ids = Tensor::from_vec(ids, (n, len), &dev)?;
         let mask = Tensor::from_vec(mask, (n, len), &dev)?;
@@ -131,7 +154,11 @@ impl TextEncoder {
         let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (n, 1)
         let mean = summed.broadcast_div(&counts)?;
         // torch.nn.functional.normalize: x / max(||x||, 1e-12)
-        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
+        let norms = mean
+            .sqr()?
+            .sum_keepdim(1)?
+            .sqrt()?
+            .clamp(1e-12f32, f32::MAX)?;
         mean.broadcast_div(&norms)?.to_vec2::<f32>()
     }
 }

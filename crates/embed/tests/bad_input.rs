@@ -12,7 +12,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -62,7 +66,9 @@ fn noise(n: usize, seed: u64) -> Vec<u8> {
     let mut s = seed;
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 56) as u8
         })
         .collect()
@@ -75,14 +81,21 @@ fn assert_undecodable(bytes: &[u8]) {
             // the catch_unwind fallback means a decoder panicked: worth knowing
             assert!(!msg.contains("decoder failed"), "decoder panicked");
         }
-        other => panic!("expected UndecodableImage, got {:?}", other.map(|x| x.len())),
+        other => panic!(
+            "expected UndecodableImage, got {:?}",
+            other.map(|x| x.len())
+        ),
     }
 }
 
 #[track_caller]
 fn assert_too_large(bytes: &[u8], width: u32, height: u32) {
     match preprocess_image(bytes, MAX) {
-        Err(EmbedError::ImageTooLarge { width: w, height: h, max_pixels }) => {
+        Err(EmbedError::ImageTooLarge {
+            width: w,
+            height: h,
+            max_pixels,
+        }) => {
             assert_eq!((w, h, max_pixels), (width, height, MAX));
         }
         other => panic!("expected ImageTooLarge, got {:?}", other.map(|x| x.len())),
@@ -104,7 +117,11 @@ fn empty_garbage_and_headers_only() {
 
 #[test]
 fn truncated_files() {
-    for file in ["images/opencv_apple.jpg", "images/sklearn_china.jpg", "images/skimage_coffee.png"] {
+    for file in [
+        "images/opencv_apple.jpg",
+        "images/sklearn_china.jpg",
+        "images/skimage_coffee.png",
+    ] {
         let bytes = read_data(file);
         for frac in [0.1, 0.5, 0.9] {
             let cut = (bytes.len() as f64 * frac) as usize;
@@ -131,7 +148,11 @@ fn huge_dimensions_are_refused_before_decoding() {
     let apple = read_data("images/opencv_apple.jpg");
     assert_eq!(
         preprocess_image(&apple, 1000).err(),
-        Some(EmbedError::ImageTooLarge { width: 512, height: 512, max_pixels: 1000 })
+        Some(EmbedError::ImageTooLarge {
+            width: 512,
+            height: 512,
+            max_pixels: 1000
+        })
     );
 }
 
@@ -140,7 +161,9 @@ fn large_image_within_the_limit_decodes() {
     // 75 MB of RGB: more than the decoders' header-stage memory budget,
     // which must not cap the pixel buffer of an image under max_pixels
     let (w, h) = (5000, 5000);
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
     let mut png = Vec::new();
     image::DynamicImage::ImageRgb8(img)
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
@@ -167,11 +190,19 @@ fn pillow_edge_files_behave_like_pillow() {
         let file = line.split(',').next().unwrap();
         let pillow_ok = line.contains(",ok,");
         let result = preprocess_image(&read_data(file), MAX);
-        println!("{file}: pillow {} -> {:?}", if pillow_ok { "ok" } else { "error" }, result.as_ref().err());
+        println!(
+            "{file}: pillow {} -> {:?}",
+            if pillow_ok { "ok" } else { "error" },
+            result.as_ref().err()
+        );
         match (pillow_ok, file.ends_with(".avif"), &result) {
             (_, true, Err(EmbedError::UndecodableImage(_))) => {}
             (true, false, Ok(x)) => assert!(x.iter().all(|v| v.is_finite())),
-            (false, false, Err(EmbedError::UndecodableImage(_) | EmbedError::ImageTooLarge { .. })) => {}
+            (
+                false,
+                false,
+                Err(EmbedError::UndecodableImage(_) | EmbedError::ImageTooLarge { .. }),
+            ) => {}
             _ => panic!("{file}: unexpected {:?}", result.err()),
         }
         checked += 1;
@@ -182,7 +213,12 @@ fn pillow_edge_files_behave_like_pillow() {
 /// Corrupt bytes inside real files: any outcome but a panic or a NaN.
 #[test]
 fn corrupted_real_images_never_panic() {
-    for file in ["images/opencv_apple.jpg", "images/opencv_box.png", "edge/pillow_hopper.gif", "edge/pillow_hopper.webp"] {
+    for file in [
+        "images/opencv_apple.jpg",
+        "images/opencv_box.png",
+        "edge/pillow_hopper.gif",
+        "edge/pillow_hopper.webp",
+    ] {
         let original = read_data(file);
         for seed in 0..40u64 {
             let mut bytes = original.clone();
@@ -203,6 +239,12 @@ fn corrupted_real_images_never_panic() {
 #[test]
 fn encoder_reports_bad_input_too() {
     let enc = ImageEncoder::load(&model_dir()).expect("load");
-    assert!(matches!(enc.embed(b"", MAX), Err(EmbedError::UndecodableImage(_))));
-    assert!(matches!(enc.embed(&png_header(100_000, 100_000), MAX), Err(EmbedError::ImageTooLarge { .. })));
+    assert!(matches!(
+        enc.embed(b"", MAX),
+        Err(EmbedError::UndecodableImage(_))
+    ));
+    assert!(matches!(
+        enc.embed(&png_header(100_000, 100_000), MAX),
+        Err(EmbedError::ImageTooLarge { .. })
+    ));
 }

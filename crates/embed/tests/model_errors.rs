@@ -5,7 +5,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::model_dir;
-use retailml_embed::{EmbedError, ImageEncoder, TextEncoder, IMAGE_MODEL_SUBDIR, TEXT_MODEL_SUBDIR};
+use retailml_embed::{
+    EmbedError, ImageEncoder, TextEncoder, IMAGE_MODEL_SUBDIR, TEXT_MODEL_SUBDIR,
+};
 
 /// A fresh directory under the system temp dir, unique to this test.
 fn scratch(name: &str) -> PathBuf {
@@ -65,13 +67,19 @@ fn corrupt_text_model_files() {
     });
     expect_corrupt(TextEncoder::load(&dir), "model.safetensors");
 
-    text_model_copy(&dir, |d| std::fs::write(d.join("tokenizer.json"), b"{\"not\": \"a tokenizer\"").unwrap());
+    text_model_copy(&dir, |d| {
+        std::fs::write(d.join("tokenizer.json"), b"{\"not\": \"a tokenizer\"").unwrap()
+    });
     expect_corrupt(TextEncoder::load(&dir), "tokenizer.json");
 
-    text_model_copy(&dir, |d| std::fs::write(d.join("config.json"), b"[]").unwrap());
+    text_model_copy(&dir, |d| {
+        std::fs::write(d.join("config.json"), b"[]").unwrap()
+    });
     expect_corrupt(TextEncoder::load(&dir), "config.json");
 
-    text_model_copy(&dir, |d| std::fs::write(d.join("model.safetensors"), b"").unwrap());
+    text_model_copy(&dir, |d| {
+        std::fs::write(d.join("model.safetensors"), b"").unwrap()
+    });
     expect_corrupt(TextEncoder::load(&dir), "model.safetensors");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -81,7 +89,12 @@ fn corrupt_image_model_files() {
     let dir = scratch("image");
     let dst = dir.join(IMAGE_MODEL_SUBDIR);
     std::fs::create_dir_all(&dst).unwrap();
-    let real = std::fs::read(model_dir().join(IMAGE_MODEL_SUBDIR).join("model.safetensors")).unwrap();
+    let real = std::fs::read(
+        model_dir()
+            .join(IMAGE_MODEL_SUBDIR)
+            .join("model.safetensors"),
+    )
+    .unwrap();
 
     std::fs::write(dst.join("model.safetensors"), &real[..real.len() - 1000]).unwrap();
     expect_corrupt(ImageEncoder::load(&dir), "model.safetensors");
@@ -90,7 +103,9 @@ fn corrupt_image_model_files() {
     expect_corrupt(ImageEncoder::load(&dir), "model.safetensors");
 
     // a valid safetensors file holding the wrong model
-    let text = model_dir().join(TEXT_MODEL_SUBDIR).join("model.safetensors");
+    let text = model_dir()
+        .join(TEXT_MODEL_SUBDIR)
+        .join("model.safetensors");
     std::fs::copy(text, dst.join("model.safetensors")).unwrap();
     expect_corrupt(ImageEncoder::load(&dir), "model.safetensors");
     std::fs::remove_dir_all(dir).unwrap();
@@ -99,10 +114,31 @@ fn corrupt_image_model_files() {
 #[test]
 fn error_messages_and_sqlstates() {
     let errors = [
-        (EmbedError::ModelMissing { path: "/m/x".into() }, "58P01"),
-        (EmbedError::ModelCorrupt { path: "/m/x".into(), reason: "bad header".into() }, "58P01"),
-        (EmbedError::UndecodableImage("Truncated chunk.".into()), "22P03"),
-        (EmbedError::ImageTooLarge { width: 2, height: 3, max_pixels: 4 }, "54000"),
+        (
+            EmbedError::ModelMissing {
+                path: "/m/x".into(),
+            },
+            "58P01",
+        ),
+        (
+            EmbedError::ModelCorrupt {
+                path: "/m/x".into(),
+                reason: "bad header".into(),
+            },
+            "58P01",
+        ),
+        (
+            EmbedError::UndecodableImage("Truncated chunk.".into()),
+            "22P03",
+        ),
+        (
+            EmbedError::ImageTooLarge {
+                width: 2,
+                height: 3,
+                max_pixels: 4,
+            },
+            "54000",
+        ),
         (EmbedError::Internal("oops.\n".into()), "XX000"),
     ];
     for (e, state) in errors {

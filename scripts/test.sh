@@ -13,6 +13,10 @@ say "tier 1: core crates"
 cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment
 
 say "tier 2: #[pg_test] in the glue"
+# A cluster this run starts is stopped at the end; one already running stays.
+if ! sudo -u "$PG_OS_USER" "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+  trap 'bash scripts/cluster.sh stop' EXIT
+fi
 bash scripts/cluster.sh start  # also makes the checkout reachable for the postgres user
 install -d -o "$PG_OS_USER" "$PG_STATE/pgrx-test"
 CARGO_PGRX_TEST_RUNAS="$PG_OS_USER" CARGO_PGRX_TEST_PGDATA="$PG_STATE/pgrx-test/data" \

@@ -54,6 +54,7 @@ impl SqlError for ForecastError {
         match self {
             ForecastError::InvalidParameter(_) => ERRCODE_INVALID_PARAMETER_VALUE,
             ForecastError::UnusableData(_) => ERRCODE_DATA_EXCEPTION,
+            ForecastError::TooLong(_) => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             ForecastError::Internal(_) => ERRCODE_INTERNAL_ERROR,
         }
     }

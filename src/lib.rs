@@ -12,6 +12,24 @@ mod segment;
 
 ::pgrx::pg_module_magic!(name, version);
 
+// Text arguments reach Rust as UTF-8; in a database of another encoding they
+// would fail on the first non-ASCII review, so refuse at CREATE EXTENSION.
+pgrx::extension_sql!(
+    r#"
+DO $$
+BEGIN
+  IF getdatabaseencoding() <> 'UTF8' THEN
+    RAISE EXCEPTION 'retailml needs a UTF8 database, this one is %', getdatabaseencoding()
+      USING ERRCODE = 'feature_not_supported',
+            HINT = 'create the database with ENCODING ''UTF8'' (TEMPLATE template0)';
+  END IF;
+END
+$$;
+"#,
+    name = "require_utf8",
+    bootstrap
+);
+
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();

@@ -40,6 +40,9 @@ fn segment_customers(
             None => primary_key(&client, relation),
         };
         let features = match features {
+            Some(names) if names.is_empty() => {
+                raise(ERRCODE_INVALID_PARAMETER_VALUE, "features must name at least one column", None)
+            }
             Some(names) => names
                 .into_iter()
                 .map(|name| {
@@ -91,7 +94,12 @@ struct Column {
 fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
     client
         .select(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory = 'N'
+            // Numeric means castable to float8: the integer, float and numeric
+            // types and domains over them (not oid or money, which are in
+            // the same type category but do not cast).
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                      = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[])
                FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
@@ -170,11 +178,19 @@ fn read_rows(
     let mut ids = Vec::new();
     let mut rows = Vec::new();
     let mut skipped = 0usize;
+    let mut seen = std::collections::HashSet::new();
     for row in client.select(&query, None, &[]).unwrap_or_else(|e| spi_failed(e)) {
         let Some(id) = row.get::<String>(1).unwrap_or_else(|e| spi_failed(e)) else {
             skipped += 1;
             continue;
         };
+        if !seen.insert(id.clone()) {
+            raise(
+                ERRCODE_DATA_EXCEPTION,
+                format!("customer \"{id}\" appears more than once in column \"{key}\""),
+                Some("segment a table or view with one row per customer"),
+            );
+        }
         let values = (0..features.len())
             .map(|i| row.get::<f64>(i + 2).unwrap_or_else(|e| spi_failed(e)))
             .collect();

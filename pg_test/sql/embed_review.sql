@@ -28,3 +28,16 @@ SELECT left(pg_temp.error_of($$SELECT embed_review('x')$$), 5) AS missing_model;
 \set VERBOSITY default
 SELECT embed_review('x');
 RESET retailml.model_dir;
+-- A 10 MB review answers quickly (only its leading part can reach the model).
+SET statement_timeout = '5s';
+SELECT array_length(embed_review(repeat('great food ', 1000000)), 1) AS ten_mb_dims;
+RESET statement_timeout;
+-- Components are safe to multiply as real (no float4 underflow in SQL).
+SELECT sum(a * b) > 0 AS real_dot_product FROM unnest(embed_review('x'), embed_review('y')) AS t(a, b);
+-- A database that is not UTF8 is refused at CREATE EXTENSION.
+\set regress_db :DBNAME
+CREATE DATABASE retailml_latin1 ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C';
+\c retailml_latin1
+CREATE EXTENSION retailml;
+\c :regress_db
+DROP DATABASE retailml_latin1;

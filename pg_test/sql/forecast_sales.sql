@@ -44,3 +44,5 @@ SELECT left(pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY[1, 'Infinity',
 -- Short and degenerate series still forecast.
 SELECT count(*) AS one_point FROM forecast_sales(ARRAY[42]::float8[], horizon => 3);
 SELECT count(*) AS constant FROM forecast_sales(array_fill(7::float8, ARRAY[30]), horizon => 3);
+-- A series over the length limit is refused at once.
+SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(array_fill(1::float8, ARRAY[100001]))$$) AS too_long;

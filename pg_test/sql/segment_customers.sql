@@ -20,7 +20,7 @@ SELECT count(*) AS differing_rows FROM segment_customers('shoppers'::regclass, 3
   JOIN segment_customers('shoppers'::regclass, 3) b USING (customer_id)
  WHERE a.segment <> b.segment OR a.distance <> b.distance;
 -- Numbered by size, largest first.
-INSERT INTO shoppers SELECT 1000 + i, 1000, 50, 3, 'big' FROM generate_series(1, 30) i;
+INSERT INTO shoppers SELECT 1000 + i, 1000, 50, 3, 'big ' || i FROM generate_series(1, 30) i;
 SELECT segment, count(*) AS customers FROM segment_customers('shoppers'::regclass, 3) GROUP BY 1 ORDER BY 1;
 -- Chosen features and an explicit key column.
 SELECT count(DISTINCT segment) AS segments
@@ -63,3 +63,15 @@ SELECT left(pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regcl
 RESET ROLE;
 REVOKE SELECT ON words FROM retailml_regress_reader;
 DROP ROLE retailml_regress_reader;
+-- oid and money columns are not features by default; named, they are refused.
+CREATE TABLE with_oid (id int PRIMARY KEY, spend float8, o oid, m money);
+INSERT INTO with_oid SELECT i, i, i, i FROM generate_series(1, 10) i;
+SELECT count(*) AS rows_with_oid FROM segment_customers('with_oid'::regclass, 2);
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('with_oid'::regclass, 2, features => ARRAY['o'])$$) AS oid_feature;
+-- One row per customer: duplicate keys are an error, not two segments for one customer.
+CREATE TABLE dup_keys (id int, spend float8);
+INSERT INTO dup_keys VALUES (1, 1), (1, 100), (2, 2), (2, 200);
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('dup_keys'::regclass, 2, id_column => 'id')$$) AS duplicate_keys;
+-- An empty feature list and an absurd k.
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 2, features => '{}')$$) AS empty_features;
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 5000)$$) AS huge_k;

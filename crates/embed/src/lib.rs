@@ -23,3 +23,15 @@ pub use mobilenet::{
     ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES,
 };
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};
+
+/// Below this magnitude an embedding component is stored as 0: the product
+/// of two such components underflows float4, and Postgres raises an error on
+/// `a * b` for real values. MiniLM has a few dimensions that are ~1e-33 in
+/// every text; zeroing them moves no cosine.
+const TINY: f32 = 1e-19;
+
+fn flush_tiny(values: &mut [f32]) {
+    for v in values.iter_mut().filter(|v| v.abs() < TINY) {
+        *v = 0.0;
+    }
+}

@@ -115,8 +115,10 @@ impl ImageEncoder {
         let logits = self.classifier.forward(&pooled.unsqueeze(0)?)?.squeeze(0)?;
         let pooled = pooled.to_vec1::<f32>()?;
         let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        let mut features: Vec<f32> = pooled.iter().map(|v| v / norm).collect();
+        crate::flush_tiny(&mut features);
         Ok(ImageEmbedding {
-            features: pooled.iter().map(|v| v / norm).collect(),
+            features,
             logits: logits.to_vec1::<f32>()?,
         })
     }

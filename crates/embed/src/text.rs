@@ -80,7 +80,7 @@ impl TextEncoder {
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
         let encoding = self
             .tokenizer
-            .encode(py_strip(text), true)
+            .encode(leading_part(py_strip(text)), true)
             .map_err(|e| EmbedError::internal(format!("tokenizer failed: {e}")))?;
         Ok(encoding.get_ids().to_vec())
     }
@@ -159,8 +159,27 @@ impl TextEncoder {
             .sum_keepdim(1)?
             .sqrt()?
             .clamp(1e-12f32, f32::MAX)?;
-        mean.broadcast_div(&norms)?.to_vec2::<f32>()
+        let mut rows = mean.broadcast_div(&norms)?.to_vec2::<f32>()?;
+        rows.iter_mut().for_each(|row| crate::flush_tiny(row));
+        Ok(rows)
     }
+}
+
+/// The tokenizer reads the whole text before truncating to 256 ids, which
+/// takes seconds for a 10 MB text and cannot be interrupted. 254 word pieces
+/// never need more than this many bytes unless the text is mostly
+/// whitespace, control characters or words of over 100 characters.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+fn leading_part(text: &str) -> &str {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text;
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn existing(path: PathBuf) -> Result<PathBuf, EmbedError> {

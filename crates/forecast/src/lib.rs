@@ -15,6 +15,10 @@ use augurs::{Fit, Predict};
 /// Longest horizon accepted: far beyond any sensible sales forecast, and it
 /// keeps a typo from allocating gigabytes inside a database backend.
 pub const MAX_HORIZON: usize = 10_000;
+/// The longest series one call forecasts: season detection and the fits grow
+/// faster than linearly and run without an interrupt check, so a million
+/// points would hold a backend for minutes. 100,000 is eleven years hourly.
+pub const MAX_SERIES_LEN: usize = 100_000;
 
 /// Why a forecast could not be made. The glue maps each variant to a SQLSTATE.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub enum ForecastError {
     InvalidParameter(String),
     /// The series itself cannot be forecast (SQLSTATE 22000).
     UnusableData(String),
+    /// The series is longer than the limit (SQLSTATE 54000).
+    TooLong(String),
     /// A library failure that should not happen (SQLSTATE XX000).
     Internal(String),
 }
@@ -30,7 +36,9 @@ pub enum ForecastError {
 impl fmt::Display for ForecastError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidParameter(m) | Self::UnusableData(m) | Self::Internal(m) => f.write_str(m),
+            Self::InvalidParameter(m) | Self::UnusableData(m) | Self::TooLong(m) | Self::Internal(m) => {
+                f.write_str(m)
+            }
         }
     }
 }
@@ -174,6 +182,12 @@ pub fn smape(actual: &[f64], forecast: &[f64]) -> f64 {
 fn prepare(series: &[Option<f64>]) -> Result<Vec<f64>, ForecastError> {
     if series.is_empty() {
         return Err(ForecastError::UnusableData("series is empty".to_string()));
+    }
+    if series.len() > MAX_SERIES_LEN {
+        return Err(ForecastError::TooLong(format!(
+            "series has {} values, the limit is {MAX_SERIES_LEN}",
+            series.len()
+        )));
     }
     for (i, v) in series.iter().enumerate() {
         if let Some(x) = v {

@@ -24,6 +24,10 @@ pub const MAX_ITERATIONS: usize = 300;
 /// as linfa has, keeps uniform-ish data creeping for hundreds of iterations
 /// with no visible change in the segments.
 pub const TOLERANCE: f64 = 1e-4;
+/// The most segments one call makes. Segments are for people to read, and
+/// linfa's k-means++ seeding (O(n·k) per run, with no interrupt check inside)
+/// could otherwise run for minutes without answering a cancel.
+pub const MAX_K: usize = 1000;
 /// How often a run whose final assignment leaves a segment empty is repaired
 /// before the run is given up.
 const MAX_REPAIRS: usize = 3;
@@ -93,6 +97,11 @@ pub fn segment(
     seed: u64,
     check: &dyn Fn(),
 ) -> Result<Segmentation, SegmentError> {
+    if k > MAX_K {
+        return Err(SegmentError::InvalidParameter(format!(
+            "k must be at most {MAX_K}, got {k}"
+        )));
+    }
     let (original, z) = prepare(rows)?;
     let n = original.nrows();
     if k == 0 || k > n {

@@ -47,7 +47,7 @@ fn segment_customers(
                 .into_iter()
                 .map(|name| {
                     let Some(name) = name else {
-                        raise(ERRCODE_NULL_VALUE_NOT_ALLOWED, "features must not contain NULL", None)
+                        raise(ERRCODE_INVALID_PARAMETER_VALUE, "features must not contain NULL", None)
                     };
                     let column = find_column(&columns, &name, relation);
                     if !column.numeric {

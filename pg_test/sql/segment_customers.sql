@@ -74,4 +74,5 @@ INSERT INTO dup_keys VALUES (1, 1), (1, 100), (2, 2), (2, 200);
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('dup_keys'::regclass, 2, id_column => 'id')$$) AS duplicate_keys;
 -- An empty feature list and an absurd k.
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 2, features => '{}')$$) AS empty_features;
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 2, features => ARRAY[NULL]::text[])$$) AS null_feature;
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 5000)$$) AS huge_k;

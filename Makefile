@@ -26,3 +26,7 @@ models:
 
 data:
 	bash data/fetch.sh
+
+# make bench BENCH_ARGS=--quick for a short development run (see bench/README.md)
+bench:
+	bash bench/bench.sh $(BENCH_ARGS)

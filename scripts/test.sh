@@ -9,8 +9,9 @@ bash scripts/setup-system.sh
 export RETAILML_MODEL_DIR="$("$PG_CONFIG" --sharedir)/retailml/models"
 bash models/fetch.sh "$RETAILML_MODEL_DIR"
 
-say "tier 1: core crates"
-cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment
+say "tier 1: core crates, the native benchmark binary, the benchmark's scoring code"
+cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment -p retailml-bench
+python3 -m unittest discover -s bench -p 'test_*.py'
 
 say "tier 2: #[pg_test] in the glue"
 # A cluster this run starts is stopped at the end; one already running stays.

@@ -9,9 +9,6 @@ use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
 
-/// Fixed so that the same table always gives the same segments.
-const SEED: u64 = 20_260_101;
-
 /// k-means segments of the rows of `customers`. Features default to every
 /// numeric column except the key; the key defaults to the primary key.
 /// Segments are numbered 1..k by size, largest first; `distance` is to the
@@ -75,7 +72,7 @@ fn segment_customers(
     let check = || {
         pgrx::check_for_interrupts!();
     };
-    let segmentation = retailml_segment::segment(&rows, k, SEED, &check).or_raise();
+    let segmentation = retailml_segment::segment(&rows, k, retailml_segment::DEFAULT_SEED, &check).or_raise();
     let out: Vec<(String, i32, f64)> = ids
         .into_iter()
         .zip(segmentation.segment)

@@ -28,6 +28,9 @@ pub const TOLERANCE: f64 = 1e-4;
 /// linfa's k-means++ seeding (O(n·k) per run, with no interrupt check inside)
 /// could otherwise run for minutes without answering a cancel.
 pub const MAX_K: usize = 1000;
+/// The seed the SQL function uses, fixed so that the same table always gives
+/// the same segments.
+pub const DEFAULT_SEED: u64 = 20_260_101;
 /// How often a run whose final assignment leaves a segment empty is repaired
 /// before the run is given up.
 const MAX_REPAIRS: usize = 3;

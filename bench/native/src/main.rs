@@ -1,0 +1,109 @@
+//! Runs one benchmark workload on the core crates, without Postgres, and
+//! prints its wall time as JSON, so bench/run.py can set it beside the same
+//! workload in SQL.
+//!
+//!     retailml-bench text   MODEL_DIR reviews.jsonl   (one JSON string per line)
+//!     retailml-bench image  MODEL_DIR photos.jsonl    (one file path per line)
+//!     retailml-bench forecast series.jsonl            ({"train": [..], "horizon": h, "period": m})
+//!     retailml-bench segment rows.jsonl K             (one JSON array of numbers per line)
+//!
+//! Each workload does per item what the SQL function does per row; model
+//! loading and input parsing are outside the timed part.
+
+use std::path::Path;
+use std::process::exit;
+use std::time::Instant;
+
+use retailml_embed::{ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
+use serde_json::{json, Value};
+
+fn read_lines(path: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(&format!("{path}: {e}")));
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| fail(&format!("{path}: {e}"))))
+        .collect()
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("retailml-bench: {message}");
+    exit(2)
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| fail("expected an array of numbers"))
+        .iter()
+        .map(|x| x.as_f64().unwrap_or_else(|| fail("expected a number")))
+        .collect()
+}
+
+/// Times `work` over `items` items and prints the result line.
+fn report(workload: &str, items: usize, work: impl FnOnce()) {
+    let start = Instant::now();
+    work();
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{}", json!({"workload": workload, "items": items, "seconds": seconds}));
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["text", model_dir, input] => {
+            let texts: Vec<String> = read_lines(input)
+                .into_iter()
+                .map(|v| v.as_str().unwrap_or_else(|| fail("expected a string")).to_string())
+                .collect();
+            let encoder = TextEncoder::load(Path::new(model_dir)).unwrap_or_else(|e| fail(&e.to_string()));
+            report("text", texts.len(), || {
+                for t in &texts {
+                    encoder.embed(t).unwrap_or_else(|e| fail(&e.to_string()));
+                }
+            });
+        }
+        ["image", model_dir, input] => {
+            let images: Vec<Vec<u8>> = read_lines(input)
+                .iter()
+                .map(|v| {
+                    let path = v.as_str().unwrap_or_else(|| fail("expected a path"));
+                    std::fs::read(path).unwrap_or_else(|e| fail(&format!("{path}: {e}")))
+                })
+                .collect();
+            let encoder = ImageEncoder::load(Path::new(model_dir)).unwrap_or_else(|e| fail(&e.to_string()));
+            report("image", images.len(), || {
+                for bytes in &images {
+                    encoder
+                        .embed(bytes, DEFAULT_MAX_IMAGE_PIXELS)
+                        .unwrap_or_else(|e| fail(&e.to_string()));
+                }
+            });
+        }
+        ["forecast", input] => {
+            let series: Vec<(Vec<Option<f64>>, usize, usize)> = read_lines(input)
+                .iter()
+                .map(|v| {
+                    let train = numbers(&v["train"]).into_iter().map(Some).collect();
+                    let count = |k: &str| v[k].as_u64().unwrap_or_else(|| fail(k)) as usize;
+                    (train, count("horizon"), count("period"))
+                })
+                .collect();
+            report("forecast", series.len(), || {
+                for (train, horizon, period) in &series {
+                    retailml_forecast::forecast(train, *horizon, Some(*period), 0.95)
+                        .unwrap_or_else(|e| fail(&e.to_string()));
+                }
+            });
+        }
+        ["segment", input, k] => {
+            let rows: Vec<Vec<Option<f64>>> = read_lines(input)
+                .iter()
+                .map(|v| numbers(v).into_iter().map(Some).collect())
+                .collect();
+            let k: usize = k.parse().unwrap_or_else(|_| fail("k must be a number"));
+            report("segment", rows.len(), || {
+                retailml_segment::segment(&rows, k, retailml_segment::DEFAULT_SEED, &|| {})
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+            });
+        }
+        _ => fail("usage: retailml-bench text|image MODEL_DIR FILE | forecast FILE | segment FILE K"),
+    }
+}

@@ -10,6 +10,9 @@ from pathlib import Path
 from scoring import median
 
 HERE = Path(__file__).resolve().parent
+SECTIONS = ("text", "image", "forecast", "segment", "overhead")
+# Scores that print the same (two decimals) are ties, not losses.
+TIE_DECIMALS = 2
 
 
 def f(value, digits=2):
@@ -46,9 +49,11 @@ class Report:
     def header(self):
         e = self.r["environment"]
         peers = ", ".join(f"{name} {version}" for name, version in e["peers"].items())
+        dates = sorted({self.r[k].get("measured_at", e["date"]) for k in SECTIONS if k in self.r})
+        when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]} (pairs re-run with `--only`)"
         self.add(f"""# Benchmark results
 
-Produced by `make bench` on {e['date']}{' with `--quick` (small inputs: not the figures to quote)' if self.r['quick'] else ''}.
+Produced by `make bench` on {when}{' with `--quick` (small inputs: not the figures to quote)' if self.r['quick'] else ''}.
 How each pair is run and why: bench/README.md.
 
 - Machine: {e['cpu']}, {e['cores']} cores, {e['memory_gb']} GB, Linux {e['kernel']}.
@@ -163,7 +168,7 @@ per pass).
                     if other is None or (k == "all" and other["series"] != d["series"]):
                         continue
                     mine = ours_by_frequency[k]
-                    self.lose_if(other["smape"] < mine["smape"],
+                    self.lose_if(round(other["smape"], TIE_DECIMALS) < round(mine["smape"], TIE_DECIMALS),
                                  f"{dataset} {k}: {name} has a lower sMAPE "
                                  f"({f(other['smape'])} against {f(mine['smape'])})")
                 if m["seconds"]:

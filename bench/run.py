@@ -415,11 +415,18 @@ def main():
     results = {"quick": args.quick, "environment": environment(db)}
     pairs = {"text": bench_text, "image": bench_image, "forecast": bench_forecast,
              "segment": bench_segment, "overhead": bench_overhead}
+    # With --only, the other pairs' last figures of the same mode are kept,
+    # each with the time it was measured.
+    if results_path.exists():
+        previous = json.loads(results_path.read_text())
+        if previous.get("quick") == args.quick:
+            results.update({name: previous[name] for name in pairs if name in previous})
     for name in args.only.split(","):
         print(f"==> benchmark: {name}", flush=True)
         start = time.perf_counter()
         results[name] = pairs[name](db, args)
         results[name]["wall_seconds"] = time.perf_counter() - start
+        results[name]["measured_at"] = results["environment"]["date"]
         print(f"    {results[name]['wall_seconds']:.0f} s", flush=True)
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=1))

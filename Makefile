@@ -1,6 +1,6 @@
 # The two commands of the README are `make demo` and `make test`; both set up
 # everything they need (Debian packages, cargo-pgrx, models, data) themselves.
-.PHONY: demo test psql stop start models data install bench
+.PHONY: demo test psql stop start models data install bench sentiment-head
 
 demo:
 	bash scripts/demo.sh
@@ -30,3 +30,7 @@ data:
 # make bench BENCH_ARGS=--quick for a short development run (see bench/README.md)
 bench:
 	bash bench/bench.sh $(BENCH_ARGS)
+
+# Retrains models/heads/review-sentiment.json from its pinned data (a few minutes)
+sentiment-head:
+	bash models/train-sentiment.sh

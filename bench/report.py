@@ -69,6 +69,7 @@ How each pair is run and why: bench/README.md.
         if not t:
             return
         p, q = median(t["product_texts_per_s"]), median(t["peer_texts_per_s"])
+        b = median(t["product_batch_texts_per_s"]) if "product_batch_texts_per_s" in t else None
         cp = median([c["first_call_s"] for c in t["cold_product"]])
         cq = median([c["load_and_first_call_s"] for c in t["cold_peer"]])
         imp = median([c["import_s"] for c in t["cold_peer"]])
@@ -78,23 +79,31 @@ How each pair is run and why: bench/README.md.
         size = t["texts"] // t["chunks"]
         self.add(f"""## 1. Review embeddings (all-MiniLM-L6-v2, {t['texts']:,} Amazon Fine Food reviews, {t['threads']} threads)
 
-retailml: `SELECT embed_review(review) FROM reviews`, one row at a time.
-Peer: sentence-transformers `encode` (batches of 32) on the same model files.
-Throughput is the median over {t['chunks']} chunks of {size:,} reviews, each chunk
-run by both in turn.
+retailml: `SELECT embed_review(review) FROM reviews`, one row at a time, and
+the batch form `embed_reviews(array_agg(review))`. Peer: sentence-transformers
+`encode` (batches of 32) on the same model files. Throughput is the median
+over {t['chunks']} chunks of {size:,} reviews, each chunk run by all three in turn.
 
 """ + table(["measure", "retailml", "sentence-transformers", "ratio"], [
-            ["throughput, texts/s", f(p, 1), f(q, 1), f(ratio(p, q))],
-            ["batch form `embed_reviews`", "not built yet (issue 4)", "", ""],
+            ["throughput one row at a time (`embed_review`), texts/s", f(p, 1), f(q, 1), f(ratio(p, q))],
+            ["throughput of the batch form (`embed_reviews`), texts/s",
+             f(b, 1) if b else "not built yet", f(q, 1), f(ratio(b, q))],
             ["first call in a new session/process: model load + one text, s", f(cp, 3),
              f"{f(cq, 3)} (plus {f(imp, 1)} s to import)", f(ratio(cp, cq))],
             ["resident memory after the first call, MB", f"{f(mp, 0)} (fresh backend: {f(mp0, 0)})",
              f(mq, 0), f(ratio(mp, mq))],
+            *([[f"`embed_review` over {t['parallel_rows']:,} rows in a parallel scan (2 workers and the leader, "
+                f"1 thread each) against one backend, texts/s",
+                f"{f(median(t['parallel_texts_per_s']), 1)} against {f(median(t['serial_texts_per_s']), 1)}", "",
+                f"speed-up {f(ratio(median(t['parallel_texts_per_s']), median(t['serial_texts_per_s'])))}"]]
+              if "parallel_texts_per_s" in t else []),
             [f"agreement: cosine to the peer's vector, over {t['cosine_texts']} reviews",
              f"min {t['cosine_min']:.6f}, mean {t['cosine_mean']:.6f}", "", ""],
         ]))
-        self.lose_if(p < q, f"review embeddings: {f(p, 1)} texts/s against sentence-transformers' "
-                            f"{f(q, 1)} ({f(ratio(p, q))}x); no batch form yet")
+        self.lose_if(b is None or b < q, f"review embeddings, batch form: {f(b, 1)} texts/s against "
+                                         f"sentence-transformers' {f(q, 1)} ({f(ratio(b, q))}x)")
+        self.lose_if(p < q / 2, f"review embeddings, one row at a time: {f(p, 1)} texts/s, under half "
+                                f"of sentence-transformers' {f(q, 1)}")
         self.lose_if(mp > mq, f"review embeddings: the backend holds {f(mp, 0)} MB against the peer's {f(mq, 0)} MB")
 
     def image(self):

@@ -119,15 +119,30 @@ def bench_text(db, args):
     peers.embed_texts(model, ["warm up"])
     db.timed("SELECT embed_review('warm up')")
     size = n // chunks
-    product, peer = [], []
+    product, batch, peer = [], [], []
     for c in range(chunks):
         lo, hi = c * size + 1, (c + 1) * size
         seconds, _ = db.timed(
             "SELECT sum(array_length(embed_review(review), 1)) FROM bench_reviews WHERE id BETWEEN %s AND %s",
             (lo, hi))
         product.append(size / seconds)
+        seconds, _ = db.timed(
+            "SELECT sum(array_length(e, 1)) FROM embed_reviews((SELECT array_agg(review ORDER BY id) "
+            "FROM bench_reviews WHERE id BETWEEN %s AND %s)) AS e", (lo, hi))
+        batch.append(size / seconds)
         seconds, _ = timed(peers.embed_texts, model, texts[lo - 1:hi])
         peer.append(size / seconds)
+
+    # The same rows in one backend, then in a parallel scan (leader and two
+    # workers, each loading the model, one inference thread each), forced on
+    # this small table by zero parallel costs.
+    rows = min(n, 1000)
+    query = "SELECT sum(array_length(embed_review(review), 1)) FROM bench_reviews WHERE id <= %s"
+    parallel_settings = ("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; "
+                         "SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2")
+    serial_runs, parallel_runs = alternate(
+        2, lambda: rows / db.timed(query, (rows,))[0],
+        {"parallel": lambda: parallel_scan(db, parallel_settings, query, rows)})
 
     check = min(n, 200)
     _, rows = db.timed("SELECT embed_review(review) FROM bench_reviews WHERE id <= %s ORDER BY id", (check,))
@@ -148,10 +163,21 @@ def bench_text(db, args):
         cold_peer.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {
         "texts": n, "chunks": chunks, "threads": THREADS,
-        "product_texts_per_s": product, "peer_texts_per_s": peer,
+        "product_texts_per_s": product, "product_batch_texts_per_s": batch, "peer_texts_per_s": peer,
         "cosine_min": float(agreement.min()), "cosine_mean": float(agreement.mean()), "cosine_texts": check,
         "cold_product": cold_product, "cold_peer": cold_peer,
+        "parallel_rows": rows, "serial_texts_per_s": serial_runs, "parallel_texts_per_s": parallel_runs["parallel"],
     }
+
+
+def parallel_scan(db, settings, query, rows):
+    db.execute(settings)
+    seconds, _ = db.timed(query, (rows,))
+    plan = db.timed(f"EXPLAIN (COSTS OFF) {query}", (rows,))[1]
+    db.execute("RESET ALL")
+    if not any("Parallel" in r[0] for r in plan):
+        raise SystemExit("the parallel-scan measurement got no parallel plan")
+    return rows / seconds
 
 
 def bench_image(db, args):

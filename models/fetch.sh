@@ -12,6 +12,7 @@
 #
 # Layout:  DEST_DIR/all-minilm-l6-v2/{model.safetensors,config.json,tokenizer.json,LICENSE}
 #          DEST_DIR/mobilenet-v2/{model.safetensors,LICENSE}
+#          DEST_DIR/review-sentiment/head.json (from models/heads, trained here)
 set -euo pipefail
 
 die() { echo "fetch.sh: $*" >&2; exit 1; }
@@ -89,5 +90,21 @@ while IFS=$'\t' read -r model spec member want step target target_sha; do
     echo "fetch.sh: installed $out" >&2
     installed=$((installed + 1))
 done < "$MANIFEST"
+
+# Heads the project trains itself (make sentiment-head) are committed in
+# models/heads and installed as they are.
+for head in "$HERE"/heads/*.json; do
+    [ -e "$head" ] || continue
+    name=$(basename "$head" .json)
+    out=$DEST/$name/head.json
+    if [ -f "$out" ] && cmp -s "$head" "$out"; then
+        skipped=$((skipped + 1))
+        continue
+    fi
+    mkdir -p "$DEST/$name"
+    cp "$head" "$out.tmp.$$" && mv -f "$out.tmp.$$" "$out"
+    echo "fetch.sh: installed $out" >&2
+    installed=$((installed + 1))
+done
 
 echo "fetch.sh: $installed installed, $skipped already up to date in $DEST"

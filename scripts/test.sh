@@ -9,8 +9,8 @@ bash scripts/setup-system.sh
 export RETAILML_MODEL_DIR="$("$PG_CONFIG" --sharedir)/retailml/models"
 bash models/fetch.sh "$RETAILML_MODEL_DIR"
 
-say "tier 1: core crates, the native benchmark binary, the benchmark's scoring code"
-cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment -p retailml-bench
+say "tier 1: core crates, the sentiment trainer, the native benchmark binary, the benchmark's scoring code"
+cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment -p retailml-train -p retailml-bench
 python3 -m unittest discover -s bench -p 'test_*.py'
 
 say "tier 2: #[pg_test] in the glue"

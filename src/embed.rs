@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use pgrx::prelude::*;
-use retailml_embed::{EmbedError, ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
+use retailml_embed::{
+    EmbedError, ImageEncoder, SentimentHead, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS, TEXT_MODEL_SUBDIR,
+};
 
 use crate::error::OrRaise;
-use crate::gucs;
+use crate::{gucs, threads};
 
 /// One loaded model per backend, kept for the backend's life: loading costs
 /// far more than one embedding. A failed load is not kept, so installing the
@@ -38,6 +40,7 @@ impl<M> ModelCache<M> {
 thread_local! {
     static TEXT_ENCODER: ModelCache<TextEncoder> = const { ModelCache::new() };
     static IMAGE_ENCODER: ModelCache<ImageEncoder> = const { ModelCache::new() };
+    static SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
 }
 
 /// The all-MiniLM-L6-v2 embedding of a review: 384 values of unit length.
@@ -45,7 +48,45 @@ thread_local! {
 #[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
 fn embed_review(review: &str) -> Vec<f32> {
     let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
-    encoder.embed(review).or_raise()
+    let encoder: &TextEncoder = &encoder;
+    threads::run(|| encoder.embed(review)).or_raise()
+}
+
+/// The probability (0 to 1) that a review is positive: the project's
+/// logistic-regression head (models/heads/review-sentiment.json, trained by
+/// `make sentiment-head` on labelled public reviews) on `embed_review`.
+#[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
+fn review_sentiment(review: &str) -> f32 {
+    let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
+    let dim = encoder.dim();
+    let head = SENTIMENT_HEAD.with(|cache| cache.get(|dir| SentimentHead::load(dir, TEXT_MODEL_SUBDIR, dim)));
+    let encoder: &TextEncoder = &encoder;
+    let embedding = threads::run(|| encoder.embed(review)).or_raise();
+    head.probability(&embedding)
+}
+
+/// Texts per inference call in `embed_reviews`: enough tokens for large
+/// matrix products, few enough that a cancel is answered within about a
+/// second on one core.
+const REVIEWS_PER_CALL: usize = 32;
+
+/// `embed_review` of every element, one row per element in input order
+/// (`WITH ORDINALITY` numbers them); a NULL element gives a NULL row. The
+/// texts run through the model together, packed without padding, which is
+/// faster than one call per row.
+#[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
+fn embed_reviews(reviews: Vec<Option<String>>) -> SetOfIterator<'static, Option<Vec<f32>>> {
+    let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
+    let encoder: &TextEncoder = &encoder;
+    let texts: Vec<&str> = reviews.iter().flatten().map(String::as_str).collect();
+    let mut embeddings = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(REVIEWS_PER_CALL) {
+        pgrx::check_for_interrupts!();
+        embeddings.extend(threads::run(|| encoder.embed_batch(chunk)).or_raise());
+    }
+    let mut embeddings = embeddings.into_iter();
+    let rows: Vec<Option<Vec<f32>>> = reviews.iter().map(|r| r.as_ref().and_then(|_| embeddings.next())).collect();
+    SetOfIterator::new(rows)
 }
 
 /// The MobileNetV2 (ImageNet) embedding of a product photo: 1280 values of
@@ -72,6 +113,26 @@ mod tests {
     #[pg_test]
     fn null_review_gives_null() {
         assert_eq!(Spi::get_one::<bool>("SELECT embed_review(NULL) IS NULL"), Ok(Some(true)));
+    }
+
+    #[pg_test]
+    fn batch_keeps_order_and_null_positions() {
+        let dims = Spi::get_one::<String>(
+            "SELECT string_agg(coalesce(array_length(e, 1)::text, 'null'), ',' ORDER BY i)
+               FROM embed_reviews(ARRAY['a', NULL, 'b']) WITH ORDINALITY AS t(e, i)",
+        );
+        assert_eq!(dims, Ok(Some("384,null,384".to_string())));
+        let same = Spi::get_one::<bool>(
+            "SELECT (SELECT sum(x * y) FROM unnest(e, embed_review('b')) u(x, y)) > 0.99999
+               FROM embed_reviews(ARRAY['a', 'b']) WITH ORDINALITY t(e, i) WHERE i = 2",
+        );
+        assert_eq!(same, Ok(Some(true)));
+    }
+
+    #[pg_test]
+    fn sentiment_is_a_probability() {
+        let p = Spi::get_one::<f32>("SELECT review_sentiment('Lovely, will buy again')").unwrap().unwrap();
+        assert!(p > 0.5 && p <= 1.0, "{p}");
     }
 
     #[pg_test]

@@ -12,6 +12,15 @@ use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
 /// answers: a different model is always an explicit function argument.
 static MODEL_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
+/// `retailml.threads`: how many threads one backend uses for text model
+/// inference. 0 (the default) means every core in an ordinary backend and
+/// one in a parallel worker: a parallel scan already runs one process per
+/// core, and more threads than cores only adds switching.
+static THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
+
+/// The most threads `retailml.threads` accepts.
+const MAX_THREADS: i32 = 256;
+
 pub fn init() {
     GucRegistry::define_string_guc(
         c"retailml.model_dir",
@@ -21,6 +30,25 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"retailml.threads",
+        c"Threads one backend uses for text model inference.",
+        c"0 means every core, or one inside a parallel worker.",
+        &THREADS,
+        0,
+        MAX_THREADS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+pub fn inference_threads() -> usize {
+    match THREADS.get() {
+        n if n > 0 => n as usize,
+        // SAFETY: a plain global that Postgres sets before running any of our code.
+        _ if unsafe { pg_sys::ParallelWorkerNumber } >= 0 => 1,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
 }
 
 pub fn model_dir() -> PathBuf {

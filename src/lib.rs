@@ -9,6 +9,7 @@ mod error;
 mod forecast;
 mod gucs;
 mod segment;
+mod threads;
 
 ::pgrx::pg_module_magic!(name, version);
 

@@ -3,6 +3,7 @@
 //! workload in SQL.
 //!
 //!     retailml-bench text   MODEL_DIR reviews.jsonl   (one JSON string per line)
+//!     retailml-bench text-batch MODEL_DIR reviews.jsonl (the same, all in one embed_batch)
 //!     retailml-bench image  MODEL_DIR photos.jsonl    (one file path per line)
 //!     retailml-bench forecast series.jsonl            ({"train": [..], "horizon": h, "period": m})
 //!     retailml-bench segment rows.jsonl K             (one JSON array of numbers per line)
@@ -51,16 +52,24 @@ fn report(workload: &str, items: usize, warm_up: impl FnOnce(), work: impl FnOnc
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["text", model_dir, input] => {
+        [workload @ ("text" | "text-batch"), model_dir, input] => {
             let texts: Vec<String> = read_lines(input)
                 .into_iter()
                 .map(|v| v.as_str().unwrap_or_else(|| fail("expected a string")).to_string())
                 .collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             let encoder = TextEncoder::load(Path::new(model_dir)).unwrap_or_else(|e| fail(&e.to_string()));
-            let embed = |t: &String| {
+            let embed = |t: &&str| {
                 encoder.embed(t).unwrap_or_else(|e| fail(&e.to_string()));
             };
-            report("text", texts.len(), || texts.iter().take(1).for_each(embed), || texts.iter().for_each(embed));
+            let warm_up = || texts.iter().take(1).for_each(embed);
+            if *workload == "text" {
+                report("text", texts.len(), warm_up, || texts.iter().for_each(embed));
+            } else {
+                report("text-batch", texts.len(), warm_up, || {
+                    encoder.embed_batch(&texts).unwrap_or_else(|e| fail(&e.to_string()));
+                });
+            }
         }
         ["image", model_dir, input] => {
             let images: Vec<Vec<u8>> = read_lines(input)
@@ -110,6 +119,6 @@ fn main() {
             };
             report("segment", rows.len(), segment, segment);
         }
-        _ => fail("usage: retailml-bench text|image MODEL_DIR FILE | forecast FILE | segment FILE K"),
+        _ => fail("usage: retailml-bench text|text-batch|image MODEL_DIR FILE | forecast FILE | segment FILE K"),
     }
 }

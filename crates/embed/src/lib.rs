@@ -1,4 +1,6 @@
-//! Text and image embeddings for retailml, in pure Rust on candle (CPU).
+//! Text and image embeddings for retailml, in pure Rust on the CPU: the text
+//! model on its own packed BERT encoder (bert.rs, gemm kernels), the image
+//! model on candle.
 //!
 //! - [`TextEncoder`]: sentence-transformers all-MiniLM-L6-v2 (384-d, mean
 //!   pooling, L2 norm), tokenised exactly as sentence-transformers does.
@@ -10,10 +12,12 @@
 //! `MODEL_DIR/all-minilm-l6-v2/` and `MODEL_DIR/mobilenet-v2/`. Nothing here
 //! touches the network or Postgres; every failure is an [`EmbedError`].
 
+mod bert;
 mod error;
 mod image_prep;
 mod mobilenet;
 mod resample;
+mod sentiment;
 mod sniff;
 mod text;
 
@@ -22,6 +26,7 @@ pub use image_prep::{preprocess_image, DEFAULT_MAX_IMAGE_PIXELS, INPUT_SIZE};
 pub use mobilenet::{
     ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES,
 };
+pub use sentiment::{SentimentHead, SENTIMENT_HEAD_SUBDIR};
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};
 
 /// Below this magnitude an embedding component is stored as 0: the product

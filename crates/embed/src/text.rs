@@ -1,10 +1,8 @@
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::bert::{Bert, BertConfig};
 use crate::EmbedError;
 
 /// Subdirectory of the model directory holding all-MiniLM-L6-v2.
@@ -14,18 +12,15 @@ pub const TEXT_MODEL_SUBDIR: &str = "all-minilm-l6-v2";
 /// included. tokenizer.json says 128; sentence-transformers overrides it.
 pub const MAX_TOKENS: usize = 256;
 
-/// At most this many texts per forward pass in `embed_batch`.
-const BATCH_CHUNK: usize = 32;
-
-/// Padded tokens (texts x longest) per forward pass in `embed_batch`.
-/// Measured on the reference texts: batching helps short texts, but candle's
-/// CPU attention gets slower per token as batches grow, so keep them small.
-const BATCH_TOKENS: usize = 256;
+/// Tokens per forward pass in `embed_batch`: texts are packed end to end
+/// (no padding), so this only bounds the working memory (about 40 KB per
+/// token) while keeping the matrix products large.
+const BATCH_TOKENS: usize = 4096;
 
 /// all-MiniLM-L6-v2: BERT, mean pooling over the attention mask, L2 norm.
 pub struct TextEncoder {
     tokenizer: Tokenizer,
-    model: BertModel,
+    model: Bert,
     dim: usize,
 }
 
@@ -39,7 +34,7 @@ impl TextEncoder {
 
         let config_text = std::fs::read_to_string(&config_path)
             .map_err(|e| EmbedError::corrupt(&config_path, e))?;
-        let config: Config =
+        let config: BertConfig =
             serde_json::from_str(&config_text).map_err(|e| EmbedError::corrupt(&config_path, e))?;
 
         let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
@@ -54,15 +49,10 @@ impl TextEncoder {
             .map_err(|e| EmbedError::corrupt(&tokenizer_path, e))?;
         tokenizer.with_padding(None);
 
-        // SAFETY: the mapping only lives while the weights are copied out in
-        // BertModel::load. fetch.sh installs files by rename, so a file is never
-        // rewritten in place under a reader.
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &Device::Cpu)
+        let model = Bert::load(&config, &weights_path)?;
+        if model.max_positions() < MAX_TOKENS {
+            return Err(EmbedError::corrupt(&config_path, "fewer than 256 positions"));
         }
-        .map_err(|e| EmbedError::corrupt(&weights_path, e))?;
-        let model =
-            BertModel::load(vb, &config).map_err(|e| EmbedError::corrupt(&weights_path, e))?;
 
         Ok(TextEncoder {
             tokenizer,
@@ -88,78 +78,36 @@ impl TextEncoder {
     /// Unit-length embedding of one text.
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let ids = self.token_ids(text)?;
-        let mut out = self.forward(&[ids])?;
+        let mut out = self.forward(&[&ids])?;
         out.pop()
             .ok_or_else(|| EmbedError::internal("empty forward output"))
     }
 
-    /// Unit-length embeddings of many texts, in input order.
-    ///
-    /// Texts run longest first, in chunks of similar length whose padded
-    /// size stays within a token budget, so short texts never pay for long ones.
+    /// Unit-length embeddings of many texts, in input order, computed in
+    /// packed batches of up to `BATCH_TOKENS` tokens.
     pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let ids = texts
             .iter()
             .map(|t| self.token_ids(t))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
-
-        let mut out = vec![Vec::new(); ids.len()];
-        let mut rest = &order[..];
-        while let Some(&first) = rest.first() {
-            // the first (longest) text sets the padded length of the chunk
-            let fit = (BATCH_TOKENS / ids[first].len())
-                .clamp(1, BATCH_CHUNK)
-                .min(rest.len());
-            let (chunk, tail) = rest.split_at(fit);
-            let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| ids[i].clone()).collect();
-            for (&i, v) in chunk.iter().zip(self.forward(&batch)?) {
-                out[i] = v;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut start = 0;
+        while start < ids.len() {
+            let mut end = start;
+            let mut tokens = 0;
+            while end < ids.len() && (end == start || tokens + ids[end].len() <= BATCH_TOKENS) {
+                tokens += ids[end].len();
+                end += 1;
             }
-            rest = tail;
+            let batch: Vec<&[u32]> = ids[start..end].iter().map(Vec::as_slice).collect();
+            out.extend(self.forward(&batch)?);
+            start = end;
         }
         Ok(out)
     }
 
-    /// BERT over a right-padded batch, then masked mean pooling and L2 norm.
-    fn forward(&self, batch: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let n = batch.len();
-        let len = batch.iter().map(Vec::len).max().unwrap_or(0);
-        let mut ids = vec![0u32; n * len];
-        let mut mask = vec![0u32; n * len];
-        for (row, seq) in batch.iter().enumerate() {
-            ids[row * len..row * len + seq.len()].copy_from_slice(seq);
-            mask[row * len..row * len + seq.len()].fill(1);
-        }
-        self.run(ids, mask, n, len)
-            .map_err(|e| EmbedError::internal(format!("text model failed: {e}")))
-    }
-
-    fn run(
-        &self,
-        ids: Vec<u32>,
-        mask: Vec<u32>,
-        n: usize,
-        len: usize,
-    ) -> candle_core::Result<Vec<Vec<f32>>> {
-        let dev = Device::Cpu;
-        let ids = Tensor::from_vec(ids, (n, len), &dev)?;
-        let mask = Tensor::from_vec(mask, (n, len), &dev)?;
-        let token_types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?; // (n, len, dim)
-
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (n, len, 1)
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?; // (n, dim)
-        let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?; // (n, 1)
-        let mean = summed.broadcast_div(&counts)?;
-        // torch.nn.functional.normalize: x / max(||x||, 1e-12)
-        let norms = mean
-            .sqr()?
-            .sum_keepdim(1)?
-            .sqrt()?
-            .clamp(1e-12f32, f32::MAX)?;
-        let mut rows = mean.broadcast_div(&norms)?.to_vec2::<f32>()?;
+    fn forward(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut rows = self.model.embed_packed(batch)?;
         rows.iter_mut().for_each(|row| crate::flush_tiny(row));
         Ok(rows)
     }

@@ -1,0 +1,14 @@
+\i pg_test/helpers.sql
+-- A probability between 0 and 1, high for praise and low for complaints.
+SELECT review_sentiment('Absolutely delicious, fresh and fast shipping. Will buy again!') > 0.8 AS praise_is_positive,
+       review_sentiment('Stale, tasteless and overpriced. Never again.') < 0.2 AS complaint_is_negative;
+SELECT min(p) >= 0 AND max(p) <= 1 AS in_range
+  FROM (SELECT review_sentiment(t) AS p
+          FROM unnest(ARRAY['', 'ok', 'meh', repeat('great ', 1000), 'terrible']) t) s;
+-- STRICT: NULL in, NULL out; the same review always gets the same score.
+SELECT review_sentiment(NULL) IS NULL AS null_gives_null,
+       review_sentiment('nice') = review_sentiment('nice') AS deterministic;
+-- Without the installed head it is 58P01, like a missing model.
+SET retailml.model_dir = '/nonexistent/retailml-models';
+SELECT left(pg_temp.error_of($$SELECT review_sentiment('x')$$), 5) AS missing_head;
+RESET retailml.model_dir;

@@ -136,13 +136,13 @@ def bench_text(db, args):
     # The same rows in one backend, then in a parallel scan (leader and two
     # workers, each loading the model, one inference thread each), forced on
     # this small table by zero parallel costs.
-    rows = min(n, 1000)
+    parallel_rows = min(n, 1000)
     query = "SELECT sum(array_length(embed_review(review), 1)) FROM bench_reviews WHERE id <= %s"
     parallel_settings = ("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; "
                          "SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2")
     serial_runs, parallel_runs = alternate(
-        2, lambda: rows / db.timed(query, (rows,))[0],
-        {"parallel": lambda: parallel_scan(db, parallel_settings, query, rows)})
+        2, lambda: parallel_rows / db.timed(query, (parallel_rows,))[0],
+        {"parallel": lambda: parallel_scan(db, parallel_settings, query, parallel_rows)})
 
     check = min(n, 200)
     _, rows = db.timed("SELECT embed_review(review) FROM bench_reviews WHERE id <= %s ORDER BY id", (check,))
@@ -166,7 +166,7 @@ def bench_text(db, args):
         "product_texts_per_s": product, "product_batch_texts_per_s": batch, "peer_texts_per_s": peer,
         "cosine_min": float(agreement.min()), "cosine_mean": float(agreement.mean()), "cosine_texts": check,
         "cold_product": cold_product, "cold_peer": cold_peer,
-        "parallel_rows": rows, "serial_texts_per_s": serial_runs, "parallel_texts_per_s": parallel_runs["parallel"],
+        "parallel_rows": parallel_rows, "serial_texts_per_s": serial_runs, "parallel_texts_per_s": parallel_runs["parallel"],
     }
 
 

@@ -11,6 +11,7 @@
 # interrupted run never leaves a half-written model behind.
 #
 # Layout:  DEST_DIR/all-minilm-l6-v2/{model.safetensors,config.json,tokenizer.json,LICENSE}
+#          DEST_DIR/multilingual-e5-small/{e5-small-q4.bin,tokenizer.json,NOTICE}
 #          DEST_DIR/mobilenet-v2/{model.safetensors,LICENSE}
 #          DEST_DIR/review-sentiment/head.json (from models/heads, trained here)
 set -euo pipefail

@@ -24,6 +24,11 @@ impl<M> ModelCache<M> {
         ModelCache { slot: RefCell::new(None) }
     }
 
+    /// Whether the model from the current model directory is loaded.
+    fn is_loaded(&self) -> bool {
+        matches!(&*self.slot.borrow(), Some((dir, _)) if *dir == gucs::model_dir())
+    }
+
     fn get(&self, load: impl FnOnce(&Path) -> Result<M, EmbedError>) -> Rc<M> {
         let dir = gucs::model_dir();
         if let Some((cached_dir, model)) = &*self.slot.borrow() {
@@ -41,6 +46,21 @@ thread_local! {
     static TEXT_ENCODER: ModelCache<TextEncoder> = const { ModelCache::new() };
     static IMAGE_ENCODER: ModelCache<ImageEncoder> = const { ModelCache::new() };
     static SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
+}
+
+/// The names (model subdirectories) of the models this backend has loaded.
+pub(crate) fn loaded_models() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if TEXT_ENCODER.with(ModelCache::is_loaded) {
+        names.push(TEXT_MODEL_SUBDIR);
+    }
+    if IMAGE_ENCODER.with(ModelCache::is_loaded) {
+        names.push(retailml_embed::IMAGE_MODEL_SUBDIR);
+    }
+    if SENTIMENT_HEAD.with(ModelCache::is_loaded) {
+        names.push(retailml_embed::SENTIMENT_HEAD_SUBDIR);
+    }
+    names
 }
 
 /// The all-MiniLM-L6-v2 embedding of a review: 384 values of unit length.

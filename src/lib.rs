@@ -8,6 +8,7 @@ mod embed;
 mod error;
 mod forecast;
 mod gucs;
+mod models;
 mod segment;
 mod threads;
 

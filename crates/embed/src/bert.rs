@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use safetensors::SafeTensors;
 use serde::Deserialize;
 
+use crate::q4::Q4Matrix;
 use crate::EmbedError;
 
 /// The fields of a Hugging Face BERT config.json that the encoder uses.
@@ -29,17 +30,49 @@ pub struct BertConfig {
 }
 
 /// y = x·Wᵀ + b, with W as stored by PyTorch: (out, in), row-major.
-struct Linear {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    n_in: usize,
-    n_out: usize,
+pub(crate) struct Linear {
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub n_in: usize,
+    pub n_out: usize,
 }
 
-struct LayerNorm {
-    gamma: Vec<f32>,
-    beta: Vec<f32>,
-    eps: f32,
+pub(crate) struct LayerNorm {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+    pub eps: f32,
+}
+
+/// One encoder layer's weights as the checkpoints store them.
+pub(crate) struct LayerWeights {
+    pub query: Linear,
+    pub key: Linear,
+    pub value: Linear,
+    pub attention_out: Linear,
+    pub attention_norm: LayerNorm,
+    pub intermediate: Linear,
+    pub output: Linear,
+    pub output_norm: LayerNorm,
+}
+
+/// The word embedding table: f32, or 4-bit rows dequantised at lookup (a
+/// 250k-word table in f32 would be 380 MB in every backend).
+pub(crate) enum WordEmbeddings {
+    F32(Vec<f32>),
+    Q4(Q4Matrix),
+}
+
+/// Everything a [`Bert`] is made of, already decoded to f32 (but the word
+/// table), with shapes checked by whoever read the file.
+pub(crate) struct BertParts {
+    pub heads: usize,
+    pub word_embeddings: WordEmbeddings,
+    /// Row p is added to the token at position p of a sequence.
+    pub position_embeddings: Vec<f32>,
+    /// Token type 0: single-segment input, as sentence-transformers feeds it.
+    pub token_type_embedding: Vec<f32>,
+    pub embedding_norm: LayerNorm,
+    pub layers: Vec<LayerWeights>,
 }
 
 struct Layer {
@@ -57,9 +90,8 @@ pub struct Bert {
     heads: usize,
     max_positions: usize,
     vocab: usize,
-    word_embeddings: Vec<f32>,
+    word_embeddings: WordEmbeddings,
     position_embeddings: Vec<f32>,
-    /// Token type 0: single-segment input, as sentence-transformers feeds it.
     token_type_embedding: Vec<f32>,
     embedding_norm: LayerNorm,
     layers: Vec<Layer>,
@@ -88,16 +120,10 @@ impl Bert {
         let layers = (0..config.num_hidden_layers)
             .map(|l| {
                 let p = format!("encoder.layer.{l}");
-                let q = file.linear(&format!("{p}.attention.self.query"), h, h)?;
-                let k = file.linear(&format!("{p}.attention.self.key"), h, h)?;
-                let v = file.linear(&format!("{p}.attention.self.value"), h, h)?;
-                Ok(Layer {
-                    qkv: Linear {
-                        weight: [q.weight, k.weight, v.weight].concat(),
-                        bias: [q.bias, k.bias, v.bias].concat(),
-                        n_in: h,
-                        n_out: 3 * h,
-                    },
+                Ok(LayerWeights {
+                    query: file.linear(&format!("{p}.attention.self.query"), h, h)?,
+                    key: file.linear(&format!("{p}.attention.self.key"), h, h)?,
+                    value: file.linear(&format!("{p}.attention.self.value"), h, h)?,
                     attention_out: file.linear(&format!("{p}.attention.output.dense"), h, h)?,
                     attention_norm: file.norm(&format!("{p}.attention.output.LayerNorm"), h, eps)?,
                     intermediate: file.linear(&format!("{p}.intermediate.dense"), inter, h)?,
@@ -110,12 +136,11 @@ impl Bert {
         if token_types.len() < h {
             return Err(corrupt("no token type embedding".into()));
         }
-        Ok(Bert {
-            hidden: h,
+        Ok(Bert::from_parts(BertParts {
             heads: config.num_attention_heads,
-            max_positions: config.max_position_embeddings,
-            vocab: config.vocab_size,
-            word_embeddings: file.get("embeddings.word_embeddings.weight", Some(&[config.vocab_size, h]))?,
+            word_embeddings: WordEmbeddings::F32(
+                file.get("embeddings.word_embeddings.weight", Some(&[config.vocab_size, h]))?,
+            ),
             position_embeddings: file.get(
                 "embeddings.position_embeddings.weight",
                 Some(&[config.max_position_embeddings, h]),
@@ -123,11 +148,57 @@ impl Bert {
             token_type_embedding: token_types[..h].to_vec(),
             embedding_norm: file.norm("embeddings.LayerNorm", h, eps)?,
             layers,
-        })
+        }))
+    }
+
+    /// The encoder made of `parts`, whose shapes the caller has checked: the
+    /// hidden width is the embedding norm's.
+    pub(crate) fn from_parts(parts: BertParts) -> Self {
+        let hidden = parts.embedding_norm.gamma.len();
+        let vocab = match &parts.word_embeddings {
+            WordEmbeddings::F32(table) => table.len() / hidden,
+            WordEmbeddings::Q4(table) => table.rows(),
+        };
+        let layers = parts
+            .layers
+            .into_iter()
+            .map(|w| Layer {
+                qkv: Linear {
+                    weight: [w.query.weight, w.key.weight, w.value.weight].concat(),
+                    bias: [w.query.bias, w.key.bias, w.value.bias].concat(),
+                    n_in: w.query.n_in,
+                    n_out: 3 * w.query.n_out,
+                },
+                attention_out: w.attention_out,
+                attention_norm: w.attention_norm,
+                intermediate: w.intermediate,
+                output: w.output,
+                output_norm: w.output_norm,
+            })
+            .collect();
+        Bert {
+            hidden,
+            heads: parts.heads,
+            max_positions: parts.position_embeddings.len() / hidden,
+            vocab,
+            word_embeddings: parts.word_embeddings,
+            position_embeddings: parts.position_embeddings,
+            token_type_embedding: parts.token_type_embedding,
+            embedding_norm: parts.embedding_norm,
+            layers,
+        }
     }
 
     pub fn max_positions(&self) -> usize {
         self.max_positions
+    }
+
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    pub fn vocab(&self) -> usize {
+        self.vocab
     }
 
     /// Mean-pooled, L2-normalised last hidden states of each sequence of
@@ -152,10 +223,15 @@ impl Bert {
         for (s, &start) in sequences.iter().zip(&offsets) {
             for (p, &id) in s.iter().enumerate() {
                 let row = &mut x[(start + p) * h..(start + p + 1) * h];
-                let word = &self.word_embeddings[id as usize * h..(id as usize + 1) * h];
+                match &self.word_embeddings {
+                    WordEmbeddings::F32(table) => {
+                        row.copy_from_slice(&table[id as usize * h..(id as usize + 1) * h])
+                    }
+                    WordEmbeddings::Q4(table) => table.row_into(id as usize, row),
+                }
                 let position = &self.position_embeddings[p * h..(p + 1) * h];
                 for j in 0..h {
-                    row[j] = word[j] + position[j] + self.token_type_embedding[j];
+                    row[j] = row[j] + position[j] + self.token_type_embedding[j];
                 }
             }
         }
@@ -193,6 +269,33 @@ impl Bert {
                 mean
             })
             .collect())
+    }
+
+    /// [`Bert::embed_packed`] of every sequence, in input order, in packed
+    /// batches of up to `batch_tokens` tokens (a longer sequence runs alone):
+    /// the bound only limits working memory; the batch's size does not
+    /// change the results.
+    pub fn embed_in_batches(
+        &self,
+        sequences: &[Vec<u32>],
+        batch_tokens: usize,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(sequences.len());
+        let mut start = 0;
+        while start < sequences.len() {
+            let mut end = start;
+            let mut tokens = 0;
+            while end < sequences.len()
+                && (end == start || tokens + sequences[end].len() <= batch_tokens)
+            {
+                tokens += sequences[end].len();
+                end += 1;
+            }
+            let batch: Vec<&[u32]> = sequences[start..end].iter().map(Vec::as_slice).collect();
+            out.extend(self.embed_packed(&batch)?);
+            start = end;
+        }
+        Ok(out)
     }
 
     /// Scaled dot-product attention of each sequence with itself, per head;

@@ -4,23 +4,32 @@
 //!
 //! - [`TextEncoder`]: sentence-transformers all-MiniLM-L6-v2 (384-d, mean
 //!   pooling, L2 norm), tokenised exactly as sentence-transformers does.
+//! - [`E5Encoder`]: multilingual-e5-small (384-d, about 100 languages, mean
+//!   pooling, L2 norm) from a 4-bit container, on the same encoder; texts are
+//!   embedded as passages.
 //! - [`ImageEncoder`]: torchvision MobileNetV2 (1280-d pooled features and
 //!   ImageNet-1k logits), fed by a port of torchvision's evaluation transform
 //!   on Pillow (BILINEAR resize to 256, centre crop 224).
 //!
 //! Models are read from a directory laid out by `models/fetch.sh`:
-//! `MODEL_DIR/all-minilm-l6-v2/` and `MODEL_DIR/mobilenet-v2/`. Nothing here
-//! touches the network or Postgres; every failure is an [`EmbedError`].
+//! `MODEL_DIR/all-minilm-l6-v2/`, `MODEL_DIR/multilingual-e5-small/` and
+//! `MODEL_DIR/mobilenet-v2/`. Nothing here touches the network or Postgres;
+//! every failure is an [`EmbedError`].
 
 mod bert;
+mod catalog;
+mod e5;
 mod error;
 mod image_prep;
 mod mobilenet;
+mod q4;
 mod resample;
 mod sentiment;
 mod sniff;
 mod text;
 
+pub use catalog::{sha256_file, ModelInfo, MODELS};
+pub use e5::{E5Encoder, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
 pub use error::EmbedError;
 pub use image_prep::{preprocess_image, DEFAULT_MAX_IMAGE_PIXELS, INPUT_SIZE};
 pub use mobilenet::{

@@ -77,9 +77,8 @@ impl TextEncoder {
 
     /// Unit-length embedding of one text.
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        let ids = self.token_ids(text)?;
-        let mut out = self.forward(&[&ids])?;
-        out.pop()
+        self.embed_batch(&[text])?
+            .pop()
             .ok_or_else(|| EmbedError::internal("empty forward output"))
     }
 
@@ -90,24 +89,7 @@ impl TextEncoder {
             .iter()
             .map(|t| self.token_ids(t))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::with_capacity(ids.len());
-        let mut start = 0;
-        while start < ids.len() {
-            let mut end = start;
-            let mut tokens = 0;
-            while end < ids.len() && (end == start || tokens + ids[end].len() <= BATCH_TOKENS) {
-                tokens += ids[end].len();
-                end += 1;
-            }
-            let batch: Vec<&[u32]> = ids[start..end].iter().map(Vec::as_slice).collect();
-            out.extend(self.forward(&batch)?);
-            start = end;
-        }
-        Ok(out)
-    }
-
-    fn forward(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut rows = self.model.embed_packed(batch)?;
+        let mut rows = self.model.embed_in_batches(&ids, BATCH_TOKENS)?;
         rows.iter_mut().for_each(|row| crate::flush_tiny(row));
         Ok(rows)
     }
@@ -119,7 +101,7 @@ impl TextEncoder {
 /// whitespace, control characters or words of over 100 characters.
 const MAX_TEXT_BYTES: usize = 64 * 1024;
 
-fn leading_part(text: &str) -> &str {
+pub(crate) fn leading_part(text: &str) -> &str {
     if text.len() <= MAX_TEXT_BYTES {
         return text;
     }
@@ -130,7 +112,7 @@ fn leading_part(text: &str) -> &str {
     &text[..end]
 }
 
-fn existing(path: PathBuf) -> Result<PathBuf, EmbedError> {
+pub(crate) fn existing(path: PathBuf) -> Result<PathBuf, EmbedError> {
     if path.is_file() {
         Ok(path)
     } else {
@@ -140,7 +122,7 @@ fn existing(path: PathBuf) -> Result<PathBuf, EmbedError> {
 
 /// Python's `str.strip()`: Unicode White_Space plus U+001C..U+001F, which
 /// Python also counts as whitespace and Rust's `trim` does not.
-fn py_strip(text: &str) -> &str {
+pub(crate) fn py_strip(text: &str) -> &str {
     text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 

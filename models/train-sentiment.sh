@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make sentiment-head: retrains the review-sentiment head from its pinned
-# public data and writes models/heads/review-sentiment.json (committed; the
-# model install copies it next to the text model). Deterministic: on the same
+# make sentiment-head: retrains the review-sentiment heads from their pinned
+# public data and writes models/heads/*.json (committed; the model install
+# copies them into the model directory). Deterministic: on the same
 # machine the same inputs give the same file, byte for byte.
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
@@ -15,6 +15,10 @@ bash data/fetch.sh
 bash scripts/fetch-packages.sh models/TRAINING.tsv models/cache/training
 python3 models/sentiment_data.py models/cache/training data/cache/demo/reviews.csv models/cache/sentiment
 cargo build --release -q -p retailml-train
-target/release/retailml-train "$MODEL_DIR" models/cache/sentiment/reviews.jsonl \
-  models/cache/sentiment/sources.json models/heads/review-sentiment.json
+for head in english:all-minilm-l6-v2:review-sentiment multilingual:multilingual-e5-small:review-sentiment-multilingual; do
+  IFS=: read -r data model name <<<"$head"
+  say "training $name on $model embeddings"
+  target/release/retailml-train "$model" "$MODEL_DIR" "models/cache/sentiment/$data/reviews.jsonl" \
+    "models/cache/sentiment/$data/sources.json" "models/heads/$name.json"
+done
 bash models/fetch.sh "$MODEL_DIR"

@@ -3,12 +3,13 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::thread::LocalKey;
 
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE;
 use retailml_embed::{
     E5Encoder, EmbedError, ImageEncoder, SentimentHead, TextEmbedder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS,
-    E5_MODEL_SUBDIR, TEXT_MODEL_SUBDIR,
+    E5_MODEL_SUBDIR, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR,
 };
 
 use crate::error::{raise, OrRaise};
@@ -49,6 +50,7 @@ thread_local! {
     static E5_ENCODER: ModelCache<E5Encoder> = const { ModelCache::new() };
     static IMAGE_ENCODER: ModelCache<ImageEncoder> = const { ModelCache::new() };
     static SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
+    static MULTILINGUAL_SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
 }
 
 /// The names (model subdirectories) of the models this backend has loaded.
@@ -64,7 +66,10 @@ pub(crate) fn loaded_models() -> Vec<&'static str> {
         names.push(retailml_embed::IMAGE_MODEL_SUBDIR);
     }
     if SENTIMENT_HEAD.with(ModelCache::is_loaded) {
-        names.push(retailml_embed::SENTIMENT_HEAD_SUBDIR);
+        names.push(SENTIMENT_HEAD_SUBDIR);
+    }
+    if MULTILINGUAL_SENTIMENT_HEAD.with(ModelCache::is_loaded) {
+        names.push(MULTILINGUAL_SENTIMENT_HEAD_SUBDIR);
     }
     names
 }
@@ -93,15 +98,25 @@ fn embed_review(review: &str, model: default!(&str, "'all-minilm-l6-v2'")) -> Ve
     threads::run(|| model.embed(review)).or_raise()
 }
 
-/// The probability (0 to 1) that a review is positive: the project's
-/// logistic-regression head (models/heads/review-sentiment.json, trained by
-/// `make sentiment-head` on labelled public reviews) on `embed_review`.
+/// The probability (0 to 1) that a review is positive: a logistic-regression
+/// head trained by `make sentiment-head` on labelled public reviews, on the
+/// embedding of the model named. `auto` (the default) uses the multilingual
+/// head for text that is mostly in a script other than Latin (Chinese,
+/// Japanese, Cyrillic, Arabic, ...) and the English head otherwise.
 #[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
-fn review_sentiment(review: &str) -> f32 {
-    let encoder = TEXT_ENCODER.with(|cache| cache.get(TextEncoder::load));
+fn review_sentiment(review: &str, model: default!(&str, "'auto'")) -> f32 {
+    let model = match model {
+        "auto" if retailml_embed::mostly_non_latin(review) => E5_MODEL_SUBDIR,
+        "auto" => TEXT_MODEL_SUBDIR,
+        other => other,
+    };
+    let head_name = if model == E5_MODEL_SUBDIR { MULTILINGUAL_SENTIMENT_HEAD_SUBDIR } else { SENTIMENT_HEAD_SUBDIR };
+    let encoder = text_model(model);
     let dim = encoder.dim();
-    let head = SENTIMENT_HEAD.with(|cache| cache.get(|dir| SentimentHead::load(dir, TEXT_MODEL_SUBDIR, dim)));
-    let encoder: &TextEncoder = &encoder;
+    let cache: &'static LocalKey<ModelCache<SentimentHead>> =
+        if model == E5_MODEL_SUBDIR { &MULTILINGUAL_SENTIMENT_HEAD } else { &SENTIMENT_HEAD };
+    let head = cache.with(|c| c.get(|dir| SentimentHead::load(dir, head_name, model, dim)));
+    let encoder: &dyn TextEmbedder = &*encoder;
     let embedding = threads::run(|| encoder.embed(review)).or_raise();
     head.probability(&embedding)
 }

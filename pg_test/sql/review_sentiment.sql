@@ -12,3 +12,11 @@ SELECT review_sentiment(NULL) IS NULL AS null_gives_null,
 SET retailml.model_dir = '/nonexistent/retailml-models';
 SELECT left(pg_temp.error_of($$SELECT review_sentiment('x')$$), 5) AS missing_head;
 RESET retailml.model_dir;
+-- Chinese goes to the multilingual head by itself ('auto'), or by name.
+SELECT review_sentiment('质量很好，物流也快，非常满意') > 0.5 AS zh_praise_is_positive,
+       review_sentiment('太差了，用了两天就坏了，不推荐') < 0.5 AS zh_complaint_is_negative;
+SELECT review_sentiment('质量很好，物流也快，非常满意')
+     = review_sentiment('质量很好，物流也快，非常满意', model => 'multilingual-e5-small') AS auto_picks_multilingual,
+       review_sentiment('Lovely coffee') = review_sentiment('Lovely coffee', model => 'all-minilm-l6-v2') AS auto_picks_english;
+SELECT review_sentiment('Lovely coffee, will buy again', model => 'multilingual-e5-small') > 0.5 AS multilingual_reads_english;
+SELECT left(pg_temp.error_of($$SELECT review_sentiment('x', model => 'gpt-5')$$), 5) AS unknown_model;

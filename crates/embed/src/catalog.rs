@@ -5,7 +5,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::{E5_MODEL_SUBDIR, IMAGE_MODEL_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR};
+use crate::{
+    E5_MODEL_SUBDIR, IMAGE_MODEL_SUBDIR, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR,
+};
 
 pub struct ModelInfo {
     /// The name SQL uses for the model, also its subdirectory of the model directory.
@@ -59,6 +61,15 @@ pub const MODELS: &[ModelInfo] = &[
         dimensions: 1,
         languages: &["en"],
         source: "trained by this project (make sentiment-head), models/heads/review-sentiment.json",
+        licence: "MIT",
+        file: "head.json",
+    },
+    ModelInfo {
+        name: MULTILINGUAL_SENTIMENT_HEAD_SUBDIR,
+        kind: "review sentiment on multilingual-e5-small",
+        dimensions: 1,
+        languages: &["en", "zh"],
+        source: "trained by this project (make sentiment-head), models/heads/review-sentiment-multilingual.json",
         licence: "MIT",
         file: "head.json",
     },

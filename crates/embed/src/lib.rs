@@ -36,7 +36,7 @@ pub use image_prep::{preprocess_image, DEFAULT_MAX_IMAGE_PIXELS, INPUT_SIZE};
 pub use mobilenet::{
     ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES,
 };
-pub use sentiment::{SentimentHead, SENTIMENT_HEAD_SUBDIR};
+pub use sentiment::{mostly_non_latin, SentimentHead, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR};
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};
 
 /// A text model as the SQL layer uses it, so that a function can take the

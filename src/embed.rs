@@ -163,7 +163,7 @@ mod tests {
 
     #[pg_test]
     fn review_embedding_has_384_unit_values() {
-        let embedding = crate::embed::embed_review("Arrived fast, tastes great");
+        let embedding = crate::embed::embed_review("Arrived fast, tastes great", retailml_embed::TEXT_MODEL_SUBDIR);
         assert_eq!(embedding.len(), 384);
         let norm: f32 = embedding.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use common::{cosine, f32s, jsonl, model_dir, norm};
+use common::{cosine, model_dir, norm, text_references, TextReference};
 use retailml_embed::{E5Encoder, EmbedError, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
 
 /// The C engine quantises every activation to 8 bits before each matrix
@@ -17,28 +17,8 @@ use retailml_embed::{E5Encoder, EmbedError, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
 /// threshold has to sit above that.
 const MIN_COSINE: f64 = 0.999;
 
-struct Row {
-    text: String,
-    ids: Vec<u32>,
-    embedding: Vec<f32>,
-}
-
-fn rows() -> Vec<Row> {
-    let rows: Vec<Row> = jsonl("multilingual_e5_small.jsonl")
-        .iter()
-        .map(|r| Row {
-            text: r["text"].as_str().expect("text").to_string(),
-            ids: r["input_ids"]
-                .as_array()
-                .expect("ids")
-                .iter()
-                .map(|v| v.as_u64().expect("id") as u32)
-                .collect(),
-            embedding: f32s(&r["embedding"]),
-        })
-        .collect();
-    assert_eq!(rows.len(), 22);
-    rows
+fn rows() -> Vec<TextReference> {
+    text_references("multilingual_e5_small.jsonl", 22)
 }
 
 fn e5_dir() -> PathBuf {

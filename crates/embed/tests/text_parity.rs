@@ -4,31 +4,11 @@ mod common;
 
 use std::time::Instant;
 
-use common::{cosine, f32s, jsonl, max_abs_diff, model_dir, norm};
+use common::{cosine, max_abs_diff, model_dir, norm, text_references, TextReference};
 use retailml_embed::{TextEncoder, MAX_TOKENS};
 
-struct Row {
-    text: String,
-    ids: Vec<u32>,
-    embedding: Vec<f32>,
-}
-
-fn rows() -> Vec<Row> {
-    let rows: Vec<Row> = jsonl("minilm_l6_v2.jsonl")
-        .iter()
-        .map(|r| Row {
-            text: r["text"].as_str().expect("text").to_string(),
-            ids: r["input_ids"]
-                .as_array()
-                .expect("ids")
-                .iter()
-                .map(|v| v.as_u64().expect("id") as u32)
-                .collect(),
-            embedding: f32s(&r["embedding"]),
-        })
-        .collect();
-    assert_eq!(rows.len(), 40);
-    rows
+fn rows() -> Vec<TextReference> {
+    text_references("minilm_l6_v2.jsonl", 40)
 }
 
 #[test]

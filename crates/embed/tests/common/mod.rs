@@ -76,3 +76,31 @@ pub fn argmax(v: &[f32]) -> usize {
         .enumerate()
         .fold(0, |best, (i, x)| if *x > v[best] { i } else { best })
 }
+
+/// A text with the input ids and embedding a reference implementation gave it.
+#[allow(dead_code)] // each test binary uses its own part of this module
+pub struct TextReference {
+    pub text: String,
+    pub ids: Vec<u32>,
+    pub embedding: Vec<f32>,
+}
+
+/// The rows of a reference file (text, input_ids, embedding), checking their count.
+#[allow(dead_code)]
+pub fn text_references(rel: &str, expected_rows: usize) -> Vec<TextReference> {
+    let rows: Vec<TextReference> = jsonl(rel)
+        .iter()
+        .map(|r| TextReference {
+            text: r["text"].as_str().expect("text").to_string(),
+            ids: r["input_ids"]
+                .as_array()
+                .expect("ids")
+                .iter()
+                .map(|v| v.as_u64().expect("id") as u32)
+                .collect(),
+            embedding: f32s(&r["embedding"]),
+        })
+        .collect();
+    assert_eq!(rows.len(), expected_rows, "{rel}");
+    rows
+}

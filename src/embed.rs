@@ -1,59 +1,28 @@
-//! embed_review and embed_image: thin wrappers over `retailml_embed`.
+//! embed_review, embed_reviews and review_sentiment: thin wrappers over
+//! `retailml_embed`'s text models.
 
-use std::cell::RefCell;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::thread::LocalKey;
 
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE;
 use retailml_embed::{
-    E5Encoder, EmbedError, ImageEncoder, SentimentHead, TextEmbedder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS,
+    E5Encoder, SentimentHead, TextEmbedder, TextEncoder,
     E5_MODEL_SUBDIR, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR,
 };
 
 use crate::error::{raise, OrRaise};
-use crate::{gucs, threads};
-
-/// One loaded model per backend, kept for the backend's life: loading costs
-/// far more than one embedding. A failed load is not kept, so installing the
-/// models fixes the next call without reconnecting.
-struct ModelCache<M> {
-    slot: RefCell<Option<(PathBuf, Rc<M>)>>,
-}
-
-impl<M> ModelCache<M> {
-    const fn new() -> Self {
-        ModelCache { slot: RefCell::new(None) }
-    }
-
-    /// Whether the model from the current model directory is loaded.
-    fn is_loaded(&self) -> bool {
-        matches!(&*self.slot.borrow(), Some((dir, _)) if *dir == gucs::model_dir())
-    }
-
-    fn get(&self, load: impl FnOnce(&Path) -> Result<M, EmbedError>) -> Rc<M> {
-        let dir = gucs::model_dir();
-        if let Some((cached_dir, model)) = &*self.slot.borrow() {
-            if *cached_dir == dir {
-                return Rc::clone(model);
-            }
-        }
-        let model = Rc::new(load(&dir).or_raise());
-        *self.slot.borrow_mut() = Some((dir, Rc::clone(&model)));
-        model
-    }
-}
+use crate::model_cache::ModelCache;
+use crate::threads;
 
 thread_local! {
     static TEXT_ENCODER: ModelCache<TextEncoder> = const { ModelCache::new() };
     static E5_ENCODER: ModelCache<E5Encoder> = const { ModelCache::new() };
-    static IMAGE_ENCODER: ModelCache<ImageEncoder> = const { ModelCache::new() };
     static SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
     static MULTILINGUAL_SENTIMENT_HEAD: ModelCache<SentimentHead> = const { ModelCache::new() };
 }
 
-/// The names (model subdirectories) of the models this backend has loaded.
+/// The names (model subdirectories) of the text models this backend has loaded.
 pub(crate) fn loaded_models() -> Vec<&'static str> {
     let mut names = Vec::new();
     if TEXT_ENCODER.with(ModelCache::is_loaded) {
@@ -61,9 +30,6 @@ pub(crate) fn loaded_models() -> Vec<&'static str> {
     }
     if E5_ENCODER.with(ModelCache::is_loaded) {
         names.push(E5_MODEL_SUBDIR);
-    }
-    if IMAGE_ENCODER.with(ModelCache::is_loaded) {
-        names.push(retailml_embed::IMAGE_MODEL_SUBDIR);
     }
     if SENTIMENT_HEAD.with(ModelCache::is_loaded) {
         names.push(SENTIMENT_HEAD_SUBDIR);
@@ -148,14 +114,6 @@ fn embed_reviews(
     SetOfIterator::new(rows)
 }
 
-/// The MobileNetV2 (ImageNet) embedding of a product photo: 1280 values of
-/// unit length. JPEG, PNG, GIF (first frame), WebP and BMP are decoded.
-#[pg_extern(immutable, strict, parallel_safe, cost = 20000)]
-fn embed_image(image: &[u8]) -> Vec<f32> {
-    let encoder = IMAGE_ENCODER.with(|cache| cache.get(ImageEncoder::load));
-    encoder.embed(image, DEFAULT_MAX_IMAGE_PIXELS).or_raise().features
-}
-
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
 mod tests {
@@ -192,16 +150,6 @@ mod tests {
     fn sentiment_is_a_probability() {
         let p = Spi::get_one::<f32>("SELECT review_sentiment('Lovely, will buy again')").unwrap().unwrap();
         assert!(p > 0.5 && p <= 1.0, "{p}");
-    }
-
-    #[pg_test]
-    fn null_image_gives_null() {
-        assert_eq!(Spi::get_one::<bool>("SELECT embed_image(NULL) IS NULL"), Ok(Some(true)));
-    }
-
-    #[pg_test(error = "cannot decode image: empty input")]
-    fn empty_image_is_an_error() {
-        Spi::run("SELECT embed_image(''::bytea)").unwrap();
     }
 
     #[pg_test(error = "model file \"/nonexistent/all-minilm-l6-v2/config.json\" is missing")]

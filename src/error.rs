@@ -43,6 +43,9 @@ impl SqlError for EmbedError {
     fn hint(&self) -> Option<&'static str> {
         match self {
             EmbedError::ModelMissing { .. } | EmbedError::ModelCorrupt { .. } => Some(INSTALL_MODELS),
+            EmbedError::ImageTooLarge { .. } => Some(
+                "a superuser can raise retailml.max_image_pixels; decoding takes about 7 bytes per pixel at peak",
+            ),
             EmbedError::Internal(_) => Some(PLEASE_REPORT),
             _ => None,
         }

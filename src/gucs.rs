@@ -4,6 +4,7 @@ use std::ffi::{CStr, CString};
 use std::path::PathBuf;
 
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
+use retailml_embed::DEFAULT_MAX_IMAGE_PIXELS;
 
 /// `retailml.model_dir`: the directory holding the installed model files.
 /// Superuser-only, because it decides which files the server reads. Empty
@@ -20,6 +21,17 @@ static THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// The most threads `retailml.threads` accepts.
 const MAX_THREADS: i32 = 256;
+
+/// `retailml.max_image_pixels`: the largest width x height an image function
+/// decodes, checked from the file header before any pixel memory is taken.
+/// The default, 64 megapixels, is above every common camera sensor; decoding
+/// one costs about 450 MB at peak. Superuser-only, since it bounds how much
+/// memory one call may take. It decides only whether an image is refused
+/// (54000), never what an accepted image embeds to.
+static MAX_IMAGE_PIXELS: GucSetting<i32> = GucSetting::<i32>::new(DEFAULT_MAX_IMAGE_PIXELS as i32);
+
+/// The most `retailml.max_image_pixels` accepts: 1 gigapixel (4 GB of RGBA).
+const MAX_IMAGE_PIXELS_LIMIT: i32 = 1 << 30;
 
 pub fn init() {
     GucRegistry::define_string_guc(
@@ -40,6 +52,20 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"retailml.max_image_pixels",
+        c"Largest width x height, in pixels, that the image functions decode.",
+        c"Checked from the file header before decoding; larger images are refused with SQLSTATE 54000.",
+        &MAX_IMAGE_PIXELS,
+        1,
+        MAX_IMAGE_PIXELS_LIMIT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+pub fn max_image_pixels() -> u64 {
+    MAX_IMAGE_PIXELS.get().max(1) as u64
 }
 
 pub fn inference_threads() -> usize {

@@ -8,6 +8,8 @@ mod embed;
 mod error;
 mod forecast;
 mod gucs;
+mod image;
+mod model_cache;
 mod models;
 mod segment;
 mod threads;

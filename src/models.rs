@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use pgrx::prelude::*;
 
-use crate::{embed, gucs};
+use crate::{embed, gucs, image};
 
 thread_local! {
     /// Checksums by file, valid while its size and modification time stay:
@@ -62,7 +62,7 @@ fn rows() -> TableIterator<
     (String, String, i32, Vec<String>, String, String, Option<String>, Option<String>, bool),
 > {
     let dir = gucs::model_dir();
-    let loaded = embed::loaded_models();
+    let loaded = [embed::loaded_models(), image::loaded_models()].concat();
     let rows: Vec<_> = retailml_embed::MODELS
         .iter()
         .map(|m| {

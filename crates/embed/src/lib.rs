@@ -21,6 +21,7 @@ mod catalog;
 mod e5;
 mod error;
 mod image_prep;
+mod jpeg;
 mod mobilenet;
 mod q4;
 mod resample;

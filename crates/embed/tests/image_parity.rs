@@ -36,10 +36,11 @@ fn preprocessing_matches_reference_statistics() {
             f32s(&row["input_mean_per_channel"]),
             f32s(&row["input_std_per_channel"]),
         );
-        // PNG decoding is exact, so the resize port must reproduce Pillow's
-        // pixels; the image crate's JPEG decoder differs from libjpeg-turbo by
-        // a unit or two on 10-20% of pixels (chroma upsampling), shifting means ~3e-3
-        let tol = if file.ends_with(".png") { 1e-5 } else { 1e-2 };
+        // PNG decoding is exact and JPEG goes through libjpeg-turbo as in
+        // Pillow, so the resize port must reproduce Pillow's pixels; the
+        // image crate's zune-jpeg (a unit or two off on 10-20% of values)
+        // shifted JPEG means by up to 7e-3
+        let tol = 1e-5;
         for (c, (mean, std)) in channel_stats(&input).into_iter().enumerate() {
             let (dm, ds) = (
                 (mean - f64::from(want_mean[c])).abs(),
@@ -85,15 +86,18 @@ fn features_and_classes_match_reference() {
         let want_top1 = row["top5"][0][0].as_u64().unwrap() as usize;
         let got_top1 = argmax(&out.logits);
         let logit_cos = cosine(&out.logits, &f32s(&row["logits"]));
-        println!("{file}: feature cosine {c:.6}, logit cosine {logit_cos:.6}, top-1 {got_top1} (want {want_top1})");
-        assert!(c >= 0.99, "{file}: feature cosine {c}");
-        // PNG pixels are exact, so only float rounding separates us from torch
-        if file.ends_with(".png") {
-            assert!(
-                c > 0.99999 && logit_cos > 0.99999,
-                "{file}: png cosine {c}, logits {logit_cos}"
-            );
-        }
+        println!(
+            "{file}: feature cosine 1 - {:.1e}, logit cosine 1 - {:.1e}, top-1 {got_top1} (want {want_top1})",
+            1.0 - c,
+            1.0 - logit_cos
+        );
+        assert!(c >= 0.999, "{file}: feature cosine {c}");
+        // the decoded pixels are Pillow's, so only float rounding separates
+        // us from torch (zune-jpeg's JPEG pixels gave 1 - 1.7e-4)
+        assert!(
+            c > 0.99999 && logit_cos > 0.99999,
+            "{file}: cosine {c}, logits {logit_cos}"
+        );
         assert_eq!(got_top1, want_top1, "{file}: top-1 class");
         min_cos = min_cos.min(c);
         top1 += 1;

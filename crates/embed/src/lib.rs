@@ -9,12 +9,17 @@
 //!   embedded as passages.
 //! - [`ImageEncoder`]: torchvision MobileNetV2 (1280-d pooled features and
 //!   ImageNet-1k logits), fed by a port of torchvision's evaluation transform
-//!   on Pillow (BILINEAR resize to 256, centre crop 224).
+//!   on Pillow (BILINEAR resize to 256, centre crop 224), in batches; and
+//!   [`ImageLabels`], the ImageNet class names for its logits.
+//! - Vector math on embeddings: cosine similarity and an element-wise mean
+//!   that can run as a parallel aggregate.
 //!
 //! Models are read from a directory laid out by `models/fetch.sh`:
-//! `MODEL_DIR/all-minilm-l6-v2/`, `MODEL_DIR/multilingual-e5-small/` and
-//! `MODEL_DIR/mobilenet-v2/`. Nothing here touches the network or Postgres;
-//! every failure is an [`EmbedError`].
+//! `MODEL_DIR/all-minilm-l6-v2/`, `MODEL_DIR/multilingual-e5-small/`,
+//! `MODEL_DIR/mobilenet-v2/` and `MODEL_DIR/imagenet-classes/`. Nothing here
+//! touches the network or Postgres; a model or input failure is an
+//! [`EmbedError`], vector arguments without an answer (different lengths,
+//! zero vectors) a [`VectorError`].
 
 mod bert;
 mod catalog;
@@ -29,16 +34,19 @@ mod sentiment;
 mod sniff;
 mod text;
 mod unigram;
+mod vector;
 
 pub use catalog::{sha256_file, ModelInfo, MODELS};
 pub use e5::{E5Encoder, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
 pub use error::EmbedError;
 pub use image_prep::{preprocess_image, DEFAULT_MAX_IMAGE_PIXELS, INPUT_SIZE};
 pub use mobilenet::{
-    ImageEmbedding, ImageEncoder, IMAGE_FEATURES_DIM, IMAGE_MODEL_SUBDIR, NUM_CLASSES,
+    preprocess_images, ImageEmbedding, ImageEncoder, ImageLabels, IMAGE_FEATURES_DIM, IMAGE_LABELS_SUBDIR,
+    IMAGE_MODEL_SUBDIR, NUM_CLASSES,
 };
 pub use sentiment::{mostly_non_latin, SentimentHead, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR};
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};
+pub use vector::{cosine_similarity, mean_accumulate, mean_combine, mean_finish, VectorError};
 
 /// A text model as the SQL layer uses it, so that a function can take the
 /// model by name: [`TextEncoder`] and [`E5Encoder`].

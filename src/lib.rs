@@ -13,6 +13,7 @@ mod model_cache;
 mod models;
 mod segment;
 mod threads;
+mod vector;
 
 ::pgrx::pg_module_magic!(name, version);
 

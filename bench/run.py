@@ -192,17 +192,25 @@ def bench_image(db, args):
     model = peers.ImageModel(args.model_dir, THREADS)
     model.embed(images[:1])
     db.timed("SELECT embed_image(photo) FROM bench_photos WHERE id = 1")
+    batch_query = ("SELECT sum(array_length(e, 1)) FROM embed_images("
+                   "(SELECT array_agg(photo ORDER BY id) FROM bench_photos)) AS e")
     product, peer = alternate(
         runs,
         lambda: n / db.timed("SELECT sum(array_length(embed_image(photo), 1)) FROM bench_photos")[0],
-        {"torchvision": lambda: n / timed(model.embed, images)[0]})
+        {"embed_images": lambda: n / db.timed(batch_query)[0],
+         "torchvision": lambda: n / timed(model.embed, images)[0]})
     unique = len(photos)
     _, rows = db.timed("SELECT embed_image(photo) FROM bench_photos WHERE id <= %s ORDER BY id", (unique,))
     agreement = cosines([r[0] for r in rows], model.embed(images[:unique]))
+    _, rows = db.timed("SELECT e FROM embed_images((SELECT array_agg(photo ORDER BY id) FROM bench_photos "
+                       "WHERE id <= %s)) AS e", (unique,))
+    batch_agreement = cosines([r[0] for r in rows], model.embed(images[:unique]))
     return {
         "images": n, "distinct_photos": unique, "runs": runs, "threads": THREADS,
-        "product_images_per_s": product, "peer_images_per_s": peer["torchvision"],
+        "product_images_per_s": product, "product_batch_images_per_s": peer["embed_images"],
+        "peer_images_per_s": peer["torchvision"],
         "cosine_min": float(agreement.min()), "cosine_mean": float(agreement.mean()),
+        "batch_cosine_min": float(batch_agreement.min()),
     }
 
 
@@ -397,6 +405,11 @@ def bench_overhead(db, args):
             lambda: db.timed("SELECT sum(array_length(embed_image(photo), 1)) FROM bench_photos "
                              "WHERE id <= %s", (n_images,))[0],
             lambda: native("image", args.model_dir, native_dir / "photos.jsonl")),
+        # 4: the network batch of embed_images (IMAGES_PER_BATCH in src/image.rs)
+        f"embed_images, {n_images} photos in one array": (
+            lambda: db.timed("SELECT sum(array_length(e, 1)) FROM embed_images((SELECT array_agg(photo ORDER BY id) "
+                             "FROM bench_photos WHERE id <= %s)) AS e", (n_images,))[0],
+            lambda: native("image-batch", args.model_dir, native_dir / "photos.jsonl", 4)),
         f"forecast_sales, {len(m1)} M1 series": (
             lambda: db.timed(PRODUCT_FORECASTS, ("M1",))[0],
             lambda: native("forecast", native_dir / "m1.jsonl")),

@@ -5,6 +5,7 @@
 //!     retailml-bench text   MODEL_DIR reviews.jsonl   (one JSON string per line)
 //!     retailml-bench text-batch MODEL_DIR reviews.jsonl (the same, all in one embed_batch)
 //!     retailml-bench image  MODEL_DIR photos.jsonl    (one file path per line)
+//!     retailml-bench image-batch MODEL_DIR photos.jsonl N (the same as embed_images: batches of N)
 //!     retailml-bench forecast series.jsonl            ({"train": [..], "horizon": h, "period": m})
 //!     retailml-bench segment rows.jsonl K             (one JSON array of numbers per line)
 //!
@@ -17,7 +18,7 @@ use std::path::Path;
 use std::process::exit;
 use std::time::Instant;
 
-use retailml_embed::{ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
+use retailml_embed::{preprocess_images, ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
 use serde_json::{json, Value};
 
 fn read_lines(path: &str) -> Vec<Value> {
@@ -71,7 +72,7 @@ fn main() {
                 });
             }
         }
-        ["image", model_dir, input] => {
+        [workload @ ("image" | "image-batch"), model_dir, input, batch @ ..] => {
             let images: Vec<Vec<u8>> = read_lines(input)
                 .iter()
                 .map(|v| {
@@ -85,7 +86,22 @@ fn main() {
                     .embed(bytes, DEFAULT_MAX_IMAGE_PIXELS)
                     .unwrap_or_else(|e| fail(&e.to_string()));
             };
-            report("image", images.len(), || images.iter().take(1).for_each(embed), || images.iter().for_each(embed));
+            let warm_up = || images.iter().take(1).for_each(embed);
+            match batch {
+                [] if *workload == "image" => report("image", images.len(), warm_up, || images.iter().for_each(embed)),
+                [n] if *workload == "image-batch" => {
+                    let n: usize = n.parse().ok().filter(|&n| n > 0).unwrap_or_else(|| fail("N must be a positive number"));
+                    let images: Vec<&[u8]> = images.iter().map(Vec::as_slice).collect();
+                    report("image-batch", images.len(), warm_up, || {
+                        for chunk in images.chunks(n) {
+                            let inputs = preprocess_images(chunk, DEFAULT_MAX_IMAGE_PIXELS)
+                                .unwrap_or_else(|(i, e)| fail(&format!("image {}: {e}", i + 1)));
+                            encoder.embed_preprocessed(&inputs).unwrap_or_else(|e| fail(&e.to_string()));
+                        }
+                    });
+                }
+                _ => fail("usage: retailml-bench image MODEL_DIR photos.jsonl | image-batch MODEL_DIR photos.jsonl N"),
+            }
         }
         ["forecast", input] => {
             let series: Vec<(Vec<Option<f64>>, usize, usize)> = read_lines(input)
@@ -119,6 +135,6 @@ fn main() {
             };
             report("segment", rows.len(), segment, segment);
         }
-        _ => fail("usage: retailml-bench text|text-batch|image MODEL_DIR FILE | forecast FILE | segment FILE K"),
+        _ => fail("usage: retailml-bench text|text-batch|image MODEL_DIR FILE | image-batch MODEL_DIR FILE N | forecast FILE | segment FILE K"),
     }
 }

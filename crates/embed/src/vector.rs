@@ -20,11 +20,18 @@ impl std::error::Error for VectorError {}
 
 fn check_finite(v: &[f32], what: &str) -> Result<(), VectorError> {
     match v.iter().position(|x| !x.is_finite()) {
-        Some(i) => Err(VectorError(format!(
-            "{what} has a non-finite value ({}) at position {}",
-            v[i],
-            i + 1
-        ))),
+        Some(i) => {
+            // spelled as Postgres spells them, not as Rust does ("inf")
+            let value = match v[i] {
+                x if x.is_nan() => "NaN",
+                x if x > 0.0 => "Infinity",
+                _ => "-Infinity",
+            };
+            Err(VectorError(format!(
+                "{what} has a non-finite value ({value}) at position {}",
+                i + 1
+            )))
+        }
         None => Ok(()),
     }
 }

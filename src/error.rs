@@ -56,10 +56,17 @@ impl SqlError for EmbedError {
 impl SqlError for ForecastError {
     fn sqlstate(&self) -> PgSqlErrorCode {
         match self {
-            ForecastError::InvalidParameter(_) => ERRCODE_INVALID_PARAMETER_VALUE,
+            ForecastError::InvalidParameter(_) | ForecastError::Irregular(_) => ERRCODE_INVALID_PARAMETER_VALUE,
             ForecastError::UnusableData(_) => ERRCODE_DATA_EXCEPTION,
             ForecastError::TooLong(_) => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             ForecastError::Internal(_) => ERRCODE_INTERNAL_ERROR,
+        }
+    }
+    fn hint(&self) -> Option<&'static str> {
+        match self {
+            ForecastError::Irregular(_) => Some(retailml_forecast::dated::FREQUENCY_HINT),
+            ForecastError::Internal(_) => Some(PLEASE_REPORT),
+            _ => None,
         }
     }
 }

@@ -12,6 +12,8 @@ use augurs::mstl::MSTLModel;
 use augurs::seasons::PeriodogramDetector;
 use augurs::{Fit, Predict};
 
+pub mod dated;
+
 /// Longest horizon accepted: far beyond any sensible sales forecast, and it
 /// keeps a typo from allocating gigabytes inside a database backend.
 pub const MAX_HORIZON: usize = 10_000;
@@ -25,6 +27,9 @@ pub const MAX_SERIES_LEN: usize = 100_000;
 pub enum ForecastError {
     /// A bad argument (SQLSTATE 22023).
     InvalidParameter(String),
+    /// Period stamps with no recognisable frequency (SQLSTATE 22023, with a
+    /// hint to pass one: [`dated::FREQUENCY_HINT`]).
+    Irregular(String),
     /// The series itself cannot be forecast (SQLSTATE 22000).
     UnusableData(String),
     /// The series is longer than the limit (SQLSTATE 54000).
@@ -36,7 +41,11 @@ pub enum ForecastError {
 impl fmt::Display for ForecastError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidParameter(m) | Self::UnusableData(m) | Self::TooLong(m) | Self::Internal(m) => {
+            Self::InvalidParameter(m)
+            | Self::Irregular(m)
+            | Self::UnusableData(m)
+            | Self::TooLong(m)
+            | Self::Internal(m) => {
                 f.write_str(m)
             }
         }

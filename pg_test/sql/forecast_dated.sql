@@ -98,6 +98,9 @@ SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY['2024-01-01', '2024
 SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY[]::date[], ARRAY[]::float8[])$$) AS empty;
 SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY['2024-01-01', '2024-01-02']::date[], ARRAY[1, 'NaN']::float8[])$$) AS nan_value;
 SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY['2000-01-01', '2024-01-01']::timestamptz[], ARRAY[1, 2]::float8[], frequency => 'hourly')$$) AS too_long;
+-- The first and last timestamps Postgres has: too long hourly, irregular otherwise, no overflow.
+SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY['4713-11-24 00:00+00 BC', '294276-12-31 23:00+00']::timestamptz[], ARRAY[1, 2]::float8[], frequency => 'hourly')$$) AS whole_range_hourly;
+SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY['4713-11-24 00:00+00 BC', '294276-12-31 23:00+00']::timestamptz[], ARRAY[1, 2]::float8[])$$) AS whole_range;
 SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY['294270-01-01', '294271-01-01']::date[], ARRAY[1, 2]::float8[], horizon => 10)$$) AS past_the_end;
 -- A single period with a frequency forecasts like the undated form.
 SELECT * FROM forecast_sales(ARRAY['2024-01-01']::date[], ARRAY[7]::float8[], horizon => 2, frequency => 'monthly');

@@ -203,7 +203,12 @@ impl Grid {
     /// stamp `t` must equal to be on the grid).
     fn period_of(self, t: i64) -> i64 {
         match self {
-            Grid::Fixed { origin, step } => (t - origin).div_euclid(step),
+            // In i128: the timestamp range is wider than i64 can subtract. A
+            // span beyond i64 is far over MAX_SERIES_LEN, refused by the caller.
+            Grid::Fixed { origin, step } => {
+                let k = (i128::from(t) - i128::from(origin)).div_euclid(i128::from(step));
+                i64::try_from(k).unwrap_or(i64::MAX)
+            }
             Grid::Calendar {
                 origin_month, months, ..
             } => (month_index(t) - origin_month).div_euclid(months),
@@ -431,7 +436,8 @@ pub fn infer_frequency(stamps: &[Stamp]) -> Result<Frequency, ForecastError> {
     }
     let mut counts = [0_usize; FREQUENCIES.len()];
     for w in walls.windows(2) {
-        if let Some(f) = Frequency::of_gap(w[1] - w[0]) {
+        // Saturating: the timestamp range is wider than i64 can subtract.
+        if let Some(f) = Frequency::of_gap(w[1].saturating_sub(w[0])) {
             counts[f as usize] += 1;
         }
     }
@@ -885,6 +891,16 @@ mod tests {
         let ts = stamps(&[at(2012, 1, 1, 0), at(2024, 1, 1, 0)]);
         let e = regularize(&ts, &ones(2), Some(Frequency::Hourly), Fill::Zero).unwrap_err();
         assert!(matches!(e, ForecastError::TooLong(_)), "{e:?}");
+        // The whole timestamp range, hourly: a span that i64 cannot subtract.
+        let e = regularize(
+            &[Some(Stamp::naive(MIN_STAMP)), Some(Stamp::naive(END_STAMP - 1))],
+            &ones(2),
+            Some(Frequency::Hourly),
+            Fill::Zero,
+        )
+        .unwrap_err();
+        assert!(matches!(e, ForecastError::TooLong(_)), "{e:?}");
+        assert!(irregular(&[MIN_STAMP, END_STAMP - 1]).contains("no gap between consecutive periods"));
         // The future cannot run past Postgres's last timestamp (294276 AD).
         let late = stamps(&[at(294_270, 1, 1, 0), at(294_271, 1, 1, 0)]);
         let r = regularize(&late, &ones(2), None, Fill::Zero).unwrap();

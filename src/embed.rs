@@ -88,10 +88,9 @@ fn review_sentiment(review: &str, model: default!(&str, "'auto'")) -> f32 {
     head.probability(review, &embedding)
 }
 
-/// Texts per inference call in `embed_reviews`: enough tokens for large
-/// matrix products, few enough that a cancel is answered within about a
-/// second on one core.
-const REVIEWS_PER_CALL: usize = 32;
+/// Texts tokenised per call in `embed_reviews`, between cancel checks;
+/// embedding then goes `tokens_per_call` at a time, with a check between calls.
+const TEXTS_PER_TOKENIZE: usize = 256;
 
 /// `embed_review` of every element, one row per element in input order
 /// (`WITH ORDINALITY` numbers them); a NULL element gives a NULL row. The
@@ -106,9 +105,13 @@ fn embed_reviews(
     let encoder: &dyn TextEmbedder = &*model;
     let texts: Vec<&str> = reviews.iter().flatten().map(String::as_str).collect();
     let mut embeddings = Vec::with_capacity(texts.len());
-    for chunk in texts.chunks(REVIEWS_PER_CALL) {
+    for group in texts.chunks(TEXTS_PER_TOKENIZE) {
         pgrx::check_for_interrupts!();
-        embeddings.extend(threads::run(|| encoder.embed_batch(chunk)).or_raise());
+        let ids = threads::run(|| group.iter().map(|t| encoder.token_ids(t)).collect::<Result<Vec<_>, _>>()).or_raise();
+        for batch in retailml_embed::token_batches(&ids, encoder.tokens_per_call()) {
+            pgrx::check_for_interrupts!();
+            embeddings.extend(threads::run(|| encoder.embed_token_ids(&ids[batch])).or_raise());
+        }
     }
     let mut embeddings = embeddings.into_iter();
     let rows: Vec<Option<Vec<f32>>> = reviews.iter().map(|r| r.as_ref().and_then(|_| embeddings.next())).collect();

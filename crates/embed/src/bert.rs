@@ -6,6 +6,7 @@
 //! text and head. Matrix products go to the `gemm` crate (runtime-dispatched
 //! SIMD kernels); row-wise steps run on rayon's current pool.
 
+use std::ops::Range;
 use std::path::Path;
 
 use gemm::Parallelism;
@@ -281,19 +282,9 @@ impl Bert {
         batch_tokens: usize,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = Vec::with_capacity(sequences.len());
-        let mut start = 0;
-        while start < sequences.len() {
-            let mut end = start;
-            let mut tokens = 0;
-            while end < sequences.len()
-                && (end == start || tokens + sequences[end].len() <= batch_tokens)
-            {
-                tokens += sequences[end].len();
-                end += 1;
-            }
-            let batch: Vec<&[u32]> = sequences[start..end].iter().map(Vec::as_slice).collect();
+        for range in token_batches(sequences, batch_tokens) {
+            let batch: Vec<&[u32]> = sequences[range].iter().map(Vec::as_slice).collect();
             out.extend(self.embed_packed(&batch)?);
-            start = end;
         }
         Ok(out)
     }
@@ -521,9 +512,35 @@ fn erf(x: f32) -> f32 {
     y.copysign(x)
 }
 
+/// Consecutive runs of `sequences` holding at most `batch_tokens` tokens
+/// each (a longer sequence runs alone), in order.
+pub fn token_batches(sequences: &[Vec<u32>], batch_tokens: usize) -> Vec<Range<usize>> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < sequences.len() {
+        let mut end = start;
+        let mut tokens = 0;
+        while end < sequences.len() && (end == start || tokens + sequences[end].len() <= batch_tokens) {
+            tokens += sequences[end].len();
+            end += 1;
+        }
+        batches.push(start..end);
+        start = end;
+    }
+    batches
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{erf, exp};
+    use super::{erf, exp, token_batches};
+
+    #[test]
+    fn token_batches_respect_the_budget() {
+        let seqs: Vec<Vec<u32>> = [3, 3, 5, 9, 1, 1].iter().map(|&n| vec![0; n]).collect();
+        // 3+3 fits 8, 5 alone, 9 alone (over the budget), 1+1
+        assert_eq!(token_batches(&seqs, 8), vec![0..2, 2..3, 3..4, 4..6]);
+        assert!(token_batches(&[], 8).is_empty());
+    }
 
     #[test]
     fn exp_is_accurate() {

@@ -36,6 +36,7 @@ mod text;
 mod unigram;
 mod vector;
 
+pub use bert::token_batches;
 pub use catalog::{sha256_file, ModelInfo, MODELS};
 pub use e5::{E5Encoder, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
 pub use error::EmbedError;
@@ -59,6 +60,15 @@ pub trait TextEmbedder: Sync {
     fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError>;
     /// Unit-length embeddings of many texts, in input order.
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// The input ids the model reads for `text` (special tokens and prefix
+    /// included, truncated to the model's length).
+    fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError>;
+    /// Unit-length embeddings of texts already turned into `token_ids`.
+    fn embed_token_ids(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// Tokens a caller should hand `embed_token_ids` at once to hear back
+    /// within about a second on one core, with near-full throughput on two
+    /// (measured by examples/batch_sizes.rs).
+    fn tokens_per_call(&self) -> usize;
 }
 
 /// Below this magnitude an embedding component is stored as 0: the product

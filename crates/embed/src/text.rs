@@ -17,6 +17,12 @@ pub const MAX_TOKENS: usize = 256;
 /// token) while keeping the matrix products large.
 const BATCH_TOKENS: usize = 4096;
 
+/// `TextEmbedder::tokens_per_call`. On 1,024 Amazon reviews (91 tokens on
+/// average), 2 threads: 58 texts/s and at most 0.45 s per call at 2,048
+/// tokens, against 33 to 39 texts/s at 512 to 1,024 and 59 at 4,096 (0.82 s);
+/// one thread is flat at 32 texts/s, 0.91 s per call at 2,048.
+const TOKENS_PER_CALL: usize = 2048;
+
 /// all-MiniLM-L6-v2: BERT, mean pooling over the attention mask, L2 norm.
 pub struct TextEncoder {
     tokenizer: Tokenizer,
@@ -89,7 +95,12 @@ impl TextEncoder {
             .iter()
             .map(|t| self.token_ids(t))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut rows = self.model.embed_in_batches(&ids, BATCH_TOKENS)?;
+        self.embed_token_ids(&ids)
+    }
+
+    /// Unit-length embeddings of texts already turned into `token_ids`.
+    pub fn embed_token_ids(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut rows = self.model.embed_in_batches(ids, BATCH_TOKENS)?;
         rows.iter_mut().for_each(|row| crate::flush_tiny(row));
         Ok(rows)
     }
@@ -106,6 +117,18 @@ impl crate::TextEmbedder for TextEncoder {
 
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         TextEncoder::embed_batch(self, texts)
+    }
+
+    fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {
+        TextEncoder::token_ids(self, text)
+    }
+
+    fn embed_token_ids(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        TextEncoder::embed_token_ids(self, ids)
+    }
+
+    fn tokens_per_call(&self) -> usize {
+        TOKENS_PER_CALL
     }
 }
 

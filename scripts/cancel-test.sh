@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Tier 3: a long embedding stops within a second of pg_cancel_backend, and
+# statement_timeout holds, for the per-row and the batch forms, on the
+# project's cluster with the installed extension.
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+bash scripts/cluster.sh start
+DB=retailml_cancel
+PGOPTIONS="-c client_min_messages=warning" run_psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+run_psql -q -d "$DB" <<'SQL'
+CREATE EXTENSION retailml;
+CREATE TABLE reviews AS
+  -- about 200 word pieces each, so that batching by text count would hold
+  -- thousands of tokens per call
+  SELECT i AS id, 'Review ' || i || ':' || repeat(' the coffee arrived quickly, tasted fresh and I would buy it again.', 12) AS review
+    FROM generate_series(1, 20000) i;
+SQL
+
+# 20,000 rows take minutes, so each statement is still running when stopped.
+declare -A STATEMENTS=(
+  [per-row]="SELECT count(embed_review(review)) FROM reviews"
+  [batch]="SELECT count(*) FROM embed_reviews((SELECT array_agg(review) FROM reviews))"
+  [batch-e5]="SELECT count(*) FROM embed_reviews((SELECT array_agg(review) FROM reviews), model => 'multilingual-e5-small')"
+)
+now() { date +%s.%N; }
+# seconds since $1, and whether that is below $2
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+below() { awk -v x="$1" -v limit="$2" 'BEGIN { exit !(x < limit) }'; }
+failed=0
+for name in per-row batch batch-e5; do
+  statement=${STATEMENTS[$name]}
+  err=$(mktemp)
+  PGAPPNAME="cancel-$name" run_psql -q -d "$DB" -c "$statement" >/dev/null 2>"$err" &
+  client=$!
+  sleep 3
+  asked=$(now)
+  cancelled=$(run_psql -qtA -d "$DB" -c "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE application_name = 'cancel-$name' AND state = 'active'")
+  wait "$client" || true
+  took=$(since "$asked")
+  if [ "$cancelled" -ge 1 ] && grep -q "canceling statement due to user request" "$err" && below "$took" 1.0; then
+    echo "cancel $name: stopped ${took}s after pg_cancel_backend"
+  else
+    echo "cancel $name: FAILED (backends signalled, parallel workers included: $cancelled, took ${took}s): $(cat "$err")"; failed=1
+  fi
+  start=$(now)
+  run_psql -q -d "$DB" -c "SET statement_timeout = '2s'" -c "$statement" >/dev/null 2>"$err" || true
+  took=$(since "$start")
+  if grep -q "canceling statement due to statement timeout" "$err" && below "$took" 3.0; then
+    echo "timeout $name: stopped after ${took}s with statement_timeout = 2s"
+  else
+    echo "timeout $name: FAILED (took ${took}s): $(cat "$err")"; failed=1
+  fi
+  rm -f "$err"
+done
+run_psql -q -d postgres -c "DROP DATABASE $DB"
+exit $failed

@@ -41,3 +41,12 @@ CREATE DATABASE retailml_latin1 ENCODING 'LATIN1' TEMPLATE template0 LC_COLLATE 
 CREATE EXTENSION retailml;
 \c :regress_db
 DROP DATABASE retailml_latin1;
+-- On a 100,000-row table of reviews the planner embeds in parallel workers
+-- with its default settings: COST 5000 makes the function the expensive
+-- part (Postgres scans in parallel only tables over
+-- min_parallel_table_scan_size, 8 MB; these reviews of 400 bytes make 44 MB).
+CREATE TABLE many_reviews AS
+  SELECT i AS id, 'review ' || i || repeat(' fresh coffee, fast delivery.', 14) AS review FROM generate_series(1, 100000) i;
+ANALYZE many_reviews;
+EXPLAIN (COSTS OFF, VERBOSE) SELECT id, embed_review(review) FROM many_reviews;
+DROP TABLE many_reviews;

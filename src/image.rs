@@ -41,7 +41,8 @@ fn encoder() -> Rc<ImageEncoder> {
 }
 
 /// The MobileNetV2 (ImageNet) embedding of a product photo: 1280 values of
-/// unit length. JPEG, PNG, GIF (first frame), WebP and BMP are decoded.
+/// unit length. JPEG, PNG, GIF, WebP (first frames), BMP and TIFF are
+/// decoded, with the EXIF orientation applied; AVIF/HEIF are 0A000.
 #[pg_extern(immutable, strict, parallel_safe, cost = 20000)]
 fn embed_image(image: &[u8]) -> Vec<f32> {
     let encoder = encoder();

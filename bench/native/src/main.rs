@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::exit;
 use std::time::Instant;
 
-use retailml_embed::{preprocess_images, ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
+use retailml_embed::{preprocess_images, ImageEncoder, TextEmbedder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
 use serde_json::{json, Value};
 
 fn read_lines(path: &str) -> Vec<Value> {

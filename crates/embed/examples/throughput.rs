@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use retailml_embed::{ImageEncoder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
+use retailml_embed::{ImageEncoder, TextEmbedder, TextEncoder, DEFAULT_MAX_IMAGE_PIXELS};
 
 fn best_of_3(mut f: impl FnMut()) -> f64 {
     (0..3)

@@ -275,7 +275,7 @@ impl Bert {
     /// [`Bert::embed_packed`] of every sequence, in input order, in packed
     /// batches of up to `batch_tokens` tokens (a longer sequence runs alone):
     /// the bound only limits working memory; the batch's size does not
-    /// change the results.
+    /// change the results. Tiny components are flushed to 0 (`flush_tiny`).
     pub fn embed_in_batches(
         &self,
         sequences: &[Vec<u32>],
@@ -286,6 +286,7 @@ impl Bert {
             let batch: Vec<&[u32]> = sequences[range].iter().map(Vec::as_slice).collect();
             out.extend(self.embed_packed(&batch)?);
         }
+        out.iter_mut().for_each(|row| crate::flush_tiny(row));
         Ok(out)
     }
 

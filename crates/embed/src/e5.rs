@@ -110,42 +110,15 @@ impl E5Encoder {
         self.tokenizer.encode(py_strip(&input), E5_MAX_TOKENS)
     }
 
-    /// Unit-length embedding of one text.
-    pub fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        self.embed_batch(&[text])?
-            .pop()
-            .ok_or_else(|| EmbedError::internal("empty forward output"))
-    }
-
-    /// Unit-length embeddings of many texts, in input order, computed in
-    /// packed batches of up to `BATCH_TOKENS` tokens.
-    pub fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let ids = texts
-            .iter()
-            .map(|t| self.token_ids(t))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.embed_token_ids(&ids)
-    }
-
     /// Unit-length embeddings of texts already turned into `token_ids`.
     pub fn embed_token_ids(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut rows = self.model.embed_in_batches(ids, BATCH_TOKENS)?;
-        rows.iter_mut().for_each(|row| crate::flush_tiny(row));
-        Ok(rows)
+        self.model.embed_in_batches(ids, BATCH_TOKENS)
     }
 }
 
 impl crate::TextEmbedder for E5Encoder {
     fn dim(&self) -> usize {
         E5Encoder::dim(self)
-    }
-
-    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        E5Encoder::embed(self, text)
-    }
-
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        E5Encoder::embed_batch(self, texts)
     }
 
     fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError> {

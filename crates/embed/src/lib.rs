@@ -57,9 +57,17 @@ pub trait TextEmbedder: Sync {
     /// Embedding width.
     fn dim(&self) -> usize;
     /// Unit-length embedding of one text.
-    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError>;
-    /// Unit-length embeddings of many texts, in input order.
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    fn embed(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        self.embed_batch(&[text])?
+            .pop()
+            .ok_or_else(|| EmbedError::internal("empty forward output"))
+    }
+    /// Unit-length embeddings of many texts, in input order, packed into
+    /// batches without padding.
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let ids = texts.iter().map(|t| self.token_ids(t)).collect::<Result<Vec<_>, _>>()?;
+        self.embed_token_ids(&ids)
+    }
     /// The input ids the model reads for `text` (special tokens and prefix
     /// included, truncated to the model's length).
     fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedError>;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{cosine, model_dir, norm, text_references, TextReference};
-use retailml_embed::{E5Encoder, EmbedError, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
+use retailml_embed::{E5Encoder, EmbedError, TextEmbedder, E5_MAX_TOKENS, E5_MODEL_SUBDIR};
 
 /// The C engine quantises every activation to 8 bits before each matrix
 /// product; this crate keeps them in f32. Over the 22 reference texts that

@@ -5,7 +5,7 @@ mod common;
 use std::time::Instant;
 
 use common::{cosine, max_abs_diff, model_dir, norm, text_references, TextReference};
-use retailml_embed::{TextEncoder, MAX_TOKENS};
+use retailml_embed::{TextEmbedder, TextEncoder, MAX_TOKENS};
 
 fn rows() -> Vec<TextReference> {
     text_references("minilm_l6_v2.jsonl", 40)

@@ -45,7 +45,7 @@ impl SqlError for EmbedError {
         match self {
             EmbedError::ModelMissing { .. } | EmbedError::ModelCorrupt { .. } => Some(INSTALL_MODELS),
             EmbedError::ImageTooLarge { .. } => Some(
-                "a superuser can raise retailml.max_image_pixels; decoding takes about 7 bytes per pixel at peak",
+                "a superuser can raise retailml.max_image_pixels; decoding takes up to about 12 bytes per pixel at peak",
             ),
             EmbedError::Internal(_) => Some(PLEASE_REPORT),
             _ => None,

@@ -25,7 +25,7 @@ const MAX_THREADS: i32 = 256;
 /// `retailml.max_image_pixels`: the largest width x height an image function
 /// decodes, checked from the file header before any pixel memory is taken.
 /// The default, 64 megapixels, is above every common camera sensor; decoding
-/// one costs about 450 MB at peak. Superuser-only, since it bounds how much
+/// one costs up to about 800 MB at peak. Superuser-only, since it bounds how much
 /// memory one call may take. It decides only whether an image is refused
 /// (54000), never what an accepted image embeds to.
 static MAX_IMAGE_PIXELS: GucSetting<i32> = GucSetting::<i32>::new(DEFAULT_MAX_IMAGE_PIXELS as i32);

@@ -23,8 +23,9 @@ const RESIZE_SHORT: u64 = 256;
 ///
 /// Above every common camera sensor (61 MP full frame), below Pillow's own
 /// decompression-bomb warning (~89 MP). Such an image decodes to 256 MiB of
-/// RGBA (about 450 MiB at peak with the RGB copy), about the most one
-/// backend should hold.
+/// RGBA, and a progressive 4:4:4 JPEG of that size peaks at about 12 bytes
+/// per pixel (coefficients, RGB, the rotation copy): about 800 MiB, the most
+/// one backend should hold.
 pub const DEFAULT_MAX_IMAGE_PIXELS: u64 = 64 * 1024 * 1024;
 
 /// Decoder working memory allowed beyond the pixel buffer itself (metadata

@@ -240,6 +240,7 @@ The same work in SQL on the cluster and from `retailml-bench`
             section()
         losses = "\n".join(f"- {line}" for line in self.losses) or "- nowhere in this run"
         self.add(f"## Where retailml loses\n\n{losses}\n")
+        self.add((HERE / "MEASURED.md").read_text())
         return "\n".join(self.parts)
 
 

@@ -2,27 +2,29 @@
 
 use pgrx::prelude::*;
 use retailml_forecast::dated::{days_of, forecast_dated, Fill, Frequency, Stamp};
+use retailml_forecast::{Forecast, Method, Options};
 use PgSqlErrorCode::{ERRCODE_DATETIME_FIELD_OVERFLOW, ERRCODE_INVALID_PARAMETER_VALUE};
 
 use crate::error::{raise, OrRaise};
 
 /// Forecasts `horizon` steps after the last value of `series`, with a
 /// prediction interval at `level`. NULL elements are missing values. A NULL
-/// series, horizon or level gives no rows, as a STRICT function would;
-/// `season_length => NULL` means detect it.
+/// series, horizon, level, method or allow_negative gives no rows, as a
+/// STRICT function would; `season_length => NULL` means detect it.
 #[pg_extern(immutable, parallel_safe, cost = 1000)]
 fn forecast_sales(
     series: Option<Vec<Option<f64>>>,
     horizon: default!(Option<i32>, 14),
     season_length: default!(Option<i32>, "NULL"),
     level: default!(Option<f64>, 0.95),
+    method: default!(Option<&str>, "'auto'"),
+    allow_negative: default!(Option<bool>, false),
 ) -> TableIterator<'static, (name!(step, i32), name!(forecast, f64), name!(lower, f64), name!(upper, f64))> {
-    let (Some(series), Some(horizon), Some(level)) = (series, horizon, level) else {
+    let (Some(series), Some(options)) = (series, options(horizon, season_length, level, method, allow_negative))
+    else {
         return TableIterator::empty();
     };
-    let horizon = positive("horizon", horizon);
-    let season_length = season_length.map(|s| positive("season_length", s));
-    let forecast = retailml_forecast::forecast(&series, horizon, season_length, level).or_raise();
+    let forecast = report(retailml_forecast::forecast(&series, &options).or_raise());
     let rows: Vec<(i32, f64, f64, f64)> = (0..forecast.point.len())
         .map(|i| (i as i32 + 1, forecast.point[i], forecast.lower[i], forecast.upper[i]))
         .collect();
@@ -41,6 +43,8 @@ fn forecast_sales_timestamptz(
     level: default!(Option<f64>, 0.95),
     frequency: default!(Option<&str>, "NULL"),
     fill: default!(Option<&str>, "'zero'"),
+    method: default!(Option<&str>, "'auto'"),
+    allow_negative: default!(Option<bool>, false),
 ) -> TableIterator<
     'static,
     (name!(period, TimestampWithTimeZone), name!(forecast, f64), name!(lower, f64), name!(upper, f64)),
@@ -57,7 +61,8 @@ fn forecast_sales_timestamptz(
             })
             .collect()
     });
-    TableIterator::new(dated(stamps, series, horizon, season_length, level, frequency, fill, |micros, frequency| {
+    let options = options(horizon, season_length, level, method, allow_negative);
+    TableIterator::new(dated(stamps, series, options, frequency, fill, |micros, frequency| {
         let stamp = if frequency.is_utc() {
             TimestampWithTimeZone::try_from(micros).ok()
         } else {
@@ -78,46 +83,70 @@ fn forecast_sales_date(
     level: default!(Option<f64>, 0.95),
     frequency: default!(Option<&str>, "NULL"),
     fill: default!(Option<&str>, "'zero'"),
+    method: default!(Option<&str>, "'auto'"),
+    allow_negative: default!(Option<bool>, false),
 ) -> TableIterator<'static, (name!(period, Date), name!(forecast, f64), name!(lower, f64), name!(upper, f64))> {
     if frequency == Some("hourly") {
         raise(ERRCODE_INVALID_PARAMETER_VALUE, "frequency hourly needs timestamptz periods, not dates", None);
     }
     let stamps = periods.map(|p| p.into_iter().map(|d| d.map(|d| Stamp::from_days(d.into()))).collect());
-    TableIterator::new(dated(stamps, series, horizon, season_length, level, frequency, fill, |micros, _| {
+    let options = options(horizon, season_length, level, method, allow_negative);
+    TableIterator::new(dated(stamps, series, options, frequency, fill, |micros, _| {
         Date::try_from(days_of(micros))
             .unwrap_or_else(|_| raise(ERRCODE_DATETIME_FIELD_OVERFLOW, "date out of range", None))
     }))
 }
 
-/// Both dated forms: NULL periods, series, horizon, level or fill give no
+/// Both dated forms: NULL periods, series, fill or any NULL option give no
 /// rows, like the undated form; `frequency => NULL` infers it.
-#[allow(clippy::too_many_arguments)]
 fn dated<P>(
     stamps: Option<Vec<Option<Stamp>>>,
     series: Option<Vec<Option<f64>>>,
-    horizon: Option<i32>,
-    season_length: Option<i32>,
-    level: Option<f64>,
+    options: Option<Options>,
     frequency: Option<&str>,
     fill: Option<&str>,
     period: impl Fn(i64, Frequency) -> P,
 ) -> Vec<(P, f64, f64, f64)> {
-    let (Some(stamps), Some(series), Some(horizon), Some(level), Some(fill)) = (stamps, series, horizon, level, fill)
-    else {
+    let (Some(stamps), Some(series), Some(options), Some(fill)) = (stamps, series, options, fill) else {
         return Vec::new();
     };
-    let horizon = positive("horizon", horizon);
-    let season_length = season_length.map(|s| positive("season_length", s));
     let frequency = frequency.map(|f| Frequency::parse(f).or_raise());
     let fill = Fill::parse(fill).or_raise();
-    let dated = forecast_dated(&stamps, &series, horizon, season_length, level, frequency, fill).or_raise();
-    let f = &dated.forecast;
+    let dated = forecast_dated(&stamps, &series, &options, frequency, fill).or_raise();
+    let f = report(dated.forecast);
     dated
         .periods
         .iter()
         .enumerate()
         .map(|(i, &t)| (period(t, dated.frequency), f.point[i], f.lower[i], f.upper[i]))
         .collect()
+}
+
+/// The options of every form; `None` when one of them is NULL.
+pub(crate) fn options(
+    horizon: Option<i32>,
+    season_length: Option<i32>,
+    level: Option<f64>,
+    method: Option<&str>,
+    allow_negative: Option<bool>,
+) -> Option<Options> {
+    let horizon = positive("horizon", horizon?);
+    Some(Options {
+        horizon,
+        season_length: season_length.map(|s| positive("season_length", s)),
+        level: level?,
+        method: Method::parse(method?).or_raise(),
+        allow_negative: allow_negative?,
+    })
+}
+
+/// Say which method forecast (at DEBUG1) and why a simpler one stood in.
+pub(crate) fn report(forecast: Forecast) -> Forecast {
+    pgrx::debug1!("forecast_sales: {}", forecast.method);
+    if let Some(notice) = &forecast.notice {
+        pgrx::notice!("{notice}");
+    }
+    forecast
 }
 
 fn positive(name: &str, value: i32) -> usize {

@@ -113,7 +113,11 @@ fn main() {
                 })
                 .collect();
             let forecast = |(train, horizon, period): &(Vec<Option<f64>>, usize, usize)| {
-                retailml_forecast::forecast(train, *horizon, Some(*period), 0.95)
+                let options = retailml_forecast::Options {
+                    season_length: Some(*period),
+                    ..retailml_forecast::Options::new(*horizon)
+                };
+                retailml_forecast::forecast(train, &options)
                     .unwrap_or_else(|e| fail(&e.to_string()));
             };
             report(

@@ -8,7 +8,7 @@
 //! steps use (so a DST change neither merges nor drops an hour). For a plain
 //! date both are the same.
 
-use crate::{forecast, Forecast, ForecastError, MAX_SERIES_LEN};
+use crate::{forecast_with_candidates, Forecast, ForecastError, Options, MAX_SERIES_LEN};
 
 const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 24 * HOUR;
@@ -91,15 +91,16 @@ impl Frequency {
         }
     }
 
-    /// The natural season: a day of hours, a week of days, a year of the rest.
-    pub fn season_length(self) -> usize {
+    /// The natural cycles tested when no season_length is given: a day and a
+    /// week of hours, a week and a year of days, a year of the rest.
+    pub fn season_candidates(self) -> &'static [usize] {
         match self {
-            Self::Hourly => 24,
-            Self::Daily => 7,
-            Self::Weekly => 52,
-            Self::Monthly => 12,
-            Self::Quarterly => 4,
-            Self::Yearly => 1,
+            Self::Hourly => &[24, 168],
+            Self::Daily => &[7, 365],
+            Self::Weekly => &[52],
+            Self::Monthly => &[12],
+            Self::Quarterly => &[4],
+            Self::Yearly => &[],
         }
     }
 
@@ -470,23 +471,21 @@ pub struct DatedForecast {
     pub forecast: Forecast,
 }
 
-/// [`regularize`], then [`crate::forecast`] with the frequency's natural
-/// season length unless `season_length` says otherwise.
+/// [`regularize`], then [`crate::forecast`], testing the frequency's
+/// natural cycles unless `options.season_length` names one.
 pub fn forecast_dated(
     periods: &[Option<Stamp>],
     values: &[Option<f64>],
-    horizon: usize,
-    season_length: Option<usize>,
-    level: f64,
+    options: &Options,
     frequency: Option<Frequency>,
     fill: Fill,
 ) -> Result<DatedForecast, ForecastError> {
     let regular = regularize(periods, values, frequency, fill)?;
-    let season = season_length.unwrap_or(regular.frequency.season_length());
-    let forecast = forecast(&regular.values, horizon, Some(season), level)?;
+    let candidates = regular.frequency.season_candidates();
+    let forecast = forecast_with_candidates(&regular.values, options, candidates)?;
     Ok(DatedForecast {
         frequency: regular.frequency,
-        periods: regular.future(horizon)?,
+        periods: regular.future(options.horizon)?,
         forecast,
     })
 }
@@ -915,11 +914,12 @@ mod tests {
         let v: Vec<Option<f64>> = (0..84)
             .map(|d| Some(if d % 7 >= 5 { 30.0 } else { 10.0 } + d as f64 * 0.01))
             .collect();
-        let f = forecast_dated(&stamps(&ts), &v, 14, None, 0.9, None, Fill::Zero).unwrap();
-        assert_eq!(
-            (f.frequency, f.forecast.season_length),
-            (Frequency::Daily, Some(7))
-        );
+        let options = Options {
+            level: 0.9,
+            ..Options::new(14)
+        };
+        let f = forecast_dated(&stamps(&ts), &v, &options, None, Fill::Zero).unwrap();
+        assert_eq!((f.frequency, f.forecast.seasons.clone()), (Frequency::Daily, vec![7]));
         assert_eq!(civil(f.periods[0]), (2024, 3, 25));
         // 2024-03-30 is a Saturday.
         assert!(
@@ -928,15 +928,17 @@ mod tests {
             f.forecast.point
         );
         // season_length overrides the frequency's.
-        let f = forecast_dated(&stamps(&ts), &v, 3, Some(1), 0.9, None, Fill::Zero).unwrap();
-        assert_eq!(f.forecast.season_length, None);
+        let options = Options {
+            season_length: Some(1),
+            ..Options::new(3)
+        };
+        let f = forecast_dated(&stamps(&ts), &v, &options, None, Fill::Zero).unwrap();
+        assert!(f.forecast.seasons.is_empty());
         // Too few points behave as in the undated form.
         let f = forecast_dated(
             &stamps(&ts[..1]),
             &v[..1],
-            2,
-            None,
-            0.9,
+            &Options::new(2),
             Some(Frequency::Weekly),
             Fill::Zero,
         )

@@ -1,18 +1,21 @@
-//! Sales forecasting core of retailml: series preparation, model choice and
-//! prediction intervals on top of augurs.
+//! Sales forecasting core of retailml: series preparation, season detection,
+//! the single methods, their combination and prediction intervals.
 //!
 //! The crate never touches Postgres. One call forecasts one series; fitting a
-//! few hundred points takes milliseconds, so there is no interrupt callback.
+//! few hundred points takes milliseconds, so there is no interrupt callback
+//! (callers with many series check between series).
 
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use augurs::ets::AutoETS;
-use augurs::mstl::MSTLModel;
-use augurs::seasons::PeriodogramDetector;
-use augurs::{Fit, Predict};
-
+pub mod accuracy;
 pub mod dated;
+mod methods;
+pub mod season;
+
+use methods::{adjusted, auto_ets, naive, seasonal_naive, theta, Fitted};
+use season::Adjustment;
+
+pub use accuracy::smape;
 
 /// Longest horizon accepted: far beyond any sensible sales forecast, and it
 /// keeps a typo from allocating gigabytes inside a database backend.
@@ -32,7 +35,7 @@ pub enum ForecastError {
     Irregular(String),
     /// The series itself cannot be forecast (SQLSTATE 22000).
     UnusableData(String),
-    /// The series is longer than the limit (SQLSTATE 54000).
+    /// The series or the horizon is longer than its limit (SQLSTATE 54000).
     TooLong(String),
     /// A library failure that should not happen (SQLSTATE XX000).
     Internal(String),
@@ -45,14 +48,107 @@ impl fmt::Display for ForecastError {
             | Self::Irregular(m)
             | Self::UnusableData(m)
             | Self::TooLong(m)
-            | Self::Internal(m) => {
-                f.write_str(m)
-            }
+            | Self::Internal(m) => f.write_str(m),
         }
     }
 }
 
 impl std::error::Error for ForecastError {}
+
+/// The forecasting method a caller asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The combination of AutoETS, Theta and (for seasonal series) MSTL.
+    Auto,
+    /// The last value.
+    Naive,
+    /// The last season.
+    SeasonalNaive,
+    /// Non-seasonal AutoETS on the series with its classical seasonal
+    /// decomposition taken out.
+    Ets,
+    /// STL decomposition of every season plus AutoETS on the rest.
+    Mstl,
+    /// The Theta method on the seasonally adjusted series.
+    Theta,
+}
+
+impl Method {
+    pub const NAMES: &'static str = "auto, naive, snaive, ets, mstl or theta";
+
+    pub fn parse(name: &str) -> Result<Method, ForecastError> {
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "auto" => Self::Auto,
+            "naive" => Self::Naive,
+            "snaive" | "seasonal_naive" | "seasonal naive" => Self::SeasonalNaive,
+            "ets" | "autoets" => Self::Ets,
+            "mstl" => Self::Mstl,
+            "theta" => Self::Theta,
+            _ => {
+                return Err(ForecastError::InvalidParameter(format!(
+                    "unknown method \"{name}\": use {}",
+                    Self::NAMES
+                )))
+            }
+        })
+    }
+}
+
+/// What to forecast and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Steps to forecast, 1..=[`MAX_HORIZON`].
+    pub horizon: usize,
+    /// The season to test for: `Some(1)` means non-seasonal, `Some(m)` a
+    /// cycle of m periods, `None` detect one.
+    pub season_length: Option<usize>,
+    /// Coverage of the prediction interval, strictly inside (0, 1).
+    pub level: f64,
+    pub method: Method,
+    /// Keep negative forecasts and bounds; by default they are clipped at 0,
+    /// since sales are not negative.
+    pub allow_negative: bool,
+}
+
+impl Options {
+    /// `horizon` steps, season detected, 95% intervals, `auto`, clipped at 0.
+    pub fn new(horizon: usize) -> Options {
+        Options {
+            horizon,
+            season_length: None,
+            level: 0.95,
+            method: Method::Auto,
+            allow_negative: false,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ForecastError> {
+        if self.horizon == 0 {
+            return Err(ForecastError::InvalidParameter(
+                "horizon must be at least 1".to_string(),
+            ));
+        }
+        if self.horizon > MAX_HORIZON {
+            return Err(ForecastError::TooLong(format!(
+                "horizon {} is above the limit of {MAX_HORIZON}",
+                self.horizon
+            )));
+        }
+        // Written so that a NaN level is rejected too.
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(ForecastError::InvalidParameter(format!(
+                "level must be strictly between 0 and 1, got {}",
+                self.level
+            )));
+        }
+        if self.season_length == Some(0) {
+            return Err(ForecastError::InvalidParameter(
+                "season_length must be at least 1".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A point forecast with a prediction interval for each future step.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,14 +156,17 @@ pub struct Forecast {
     pub point: Vec<f64>,
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
-    /// The model that produced the forecast, e.g. `MSTL(12) + AutoETS trend`,
-    /// `AutoETS(A,Ad,N)`, `naive` or `naive (constant series)`.
+    /// The model that produced the forecast, e.g. `Theta`, `AutoETS(A,Ad,N)`,
+    /// `auto: mean of AutoETS(M,A,N), Theta, MSTL`, with `, season 12` when
+    /// seasonally adjusted.
     pub method: String,
-    /// The season length the model used; `None` when the model is non-seasonal.
-    pub season_length: Option<usize>,
+    /// The seasons the forecast used, shortest first; empty when none.
+    pub seasons: Vec<usize>,
+    /// Set when the method asked for could not fit and a simpler one was used.
+    pub notice: Option<String>,
 }
 
-/// Forecast `horizon` steps after the end of `series`.
+/// Forecast `options.horizon` steps after the end of `series`.
 ///
 /// Input handling:
 /// - `None` is a missing value, not a zero. Leading `None`s are dropped,
@@ -77,42 +176,26 @@ pub struct Forecast {
 ///   is always the period after the last row the caller passed.
 /// - NaN or ±Infinity anywhere, an empty series or one with no values at all
 ///   is [`ForecastError::UnusableData`].
-/// - `horizon` must be in `1..=MAX_HORIZON` and `level` strictly inside (0, 1).
-/// - `season_length`: `Some(1)` means non-seasonal, `Some(m)` forces period m,
-///   `None` detects it (periodogram peak confirmed by an autocorrelation test;
-///   only periods of at least 2 that fit two full cycles are accepted).
+/// - Seasons: `season_length => None` detects one by periodogram; either way
+///   a season is used only when [`season::confirmed`] finds it in the data.
 ///
-/// Model choice: with a season length above 1 and at least two full seasons,
-/// MSTL with a non-seasonal AutoETS trend; otherwise non-seasonal AutoETS.
-/// When a series is too short or too degenerate for those (fewer than 7
-/// points, a constant series, or a fit that fails), it falls back to a naive
-/// forecast (the last value) whose interval comes from the in-sample one-step
-/// naive errors widened by sqrt(h); a constant series or a single point gets a
-/// zero-width interval, since the data shows no variation to scale one by.
-/// The intervals are normal intervals at `level`, from augurs where a model fits.
-pub fn forecast(
+/// A constant series gets a constant forecast with a zero-width interval,
+/// whatever the method: the data shows no variation to scale one by.
+pub fn forecast(series: &[Option<f64>], options: &Options) -> Result<Forecast, ForecastError> {
+    forecast_with_candidates(series, options, &[])
+}
+
+/// [`forecast`], where `candidates` are the seasons to test when the caller
+/// gave no season_length (the natural cycles of a dated series' frequency);
+/// with none, a season is detected by periodogram.
+pub(crate) fn forecast_with_candidates(
     series: &[Option<f64>],
-    horizon: usize,
-    season_length: Option<usize>,
-    level: f64,
+    options: &Options,
+    candidates: &[usize],
 ) -> Result<Forecast, ForecastError> {
-    if horizon == 0 || horizon > MAX_HORIZON {
-        return Err(ForecastError::InvalidParameter(format!(
-            "horizon must be between 1 and {MAX_HORIZON}, got {horizon}"
-        )));
-    }
-    // Written so that a NaN level is rejected too.
-    if !(level > 0.0 && level < 1.0) {
-        return Err(ForecastError::InvalidParameter(format!(
-            "level must be strictly between 0 and 1, got {level}"
-        )));
-    }
-    if season_length == Some(0) {
-        return Err(ForecastError::InvalidParameter(
-            "season_length must be at least 1".to_string(),
-        ));
-    }
+    options.validate()?;
     let y = prepare(series)?;
+    let horizon = options.horizon;
 
     let first = y[0];
     if y.iter().all(|&v| v == first) {
@@ -121,38 +204,44 @@ pub fn forecast(
         } else {
             "naive (constant series)"
         };
+        let value = if options.allow_negative { first } else { first.max(0.0) };
         return Ok(Forecast {
-            point: vec![first; horizon],
-            lower: vec![first; horizon],
-            upper: vec![first; horizon],
+            point: vec![value; horizon],
+            lower: vec![value; horizon],
+            upper: vec![value; horizon],
             method: method.to_string(),
-            season_length: None,
+            seasons: Vec::new(),
+            notice: None,
         });
     }
 
     // Fit on y / max|y| and scale back: augurs' likelihoods square the data
-    // (1e300 would overflow) and MSTL decomposes in f32 (range 3.4e38). A pure
-    // scale keeps the sign of every value, so the multiplicative-error ETS
-    // models stay available for positive series.
+    // (1e300 would overflow). A pure scale keeps the sign of every value, so
+    // the multiplicative models stay available for positive series, and it
+    // costs at most an ulp of f64 precision.
     let scale = y.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
     let z: Vec<f64> = y.iter().map(|v| v / scale).collect();
 
-    let period = match season_length {
-        Some(m) => m,
-        None => detect_season(&z).unwrap_or(1),
+    let tested: Vec<usize> = match options.season_length {
+        Some(m) => vec![m],
+        None if !candidates.is_empty() => candidates.to_vec(),
+        None => season::detect(&z).into_iter().collect(),
     };
-    let mut fitted = None;
-    if period > 1 && z.len() / 2 >= period {
-        fitted = fit_mstl(&z, period, horizon, level);
-    }
-    if fitted.is_none() {
-        fitted = fit_auto_ets(&z, horizon, level);
-    }
-    let fitted = fitted.unwrap_or_else(|| naive(&z, horizon, level));
+    let seasons = season::confirmed(&z, &tested);
+    let quantile = normal_quantile(0.5 + options.level / 2.0);
+    let models = Models {
+        z: &z,
+        seasons: &seasons,
+        horizon,
+        level: options.level,
+        quantile,
+    };
+    let (fitted, notice) = models.run(options.method, tested.first().copied());
 
+    let clip = |v: f64| if options.allow_negative { v } else { v.max(0.0) };
     let rescale = |v: &[f64]| -> Vec<f64> {
         v.iter()
-            .map(|x| (x * scale).clamp(-f64::MAX, f64::MAX))
+            .map(|x| clip((x * scale).clamp(-f64::MAX, f64::MAX)))
             .collect()
     };
     Ok(Forecast {
@@ -160,31 +249,133 @@ pub fn forecast(
         lower: rescale(&fitted.lower),
         upper: rescale(&fitted.upper),
         method: fitted.method,
-        season_length: fitted.season_length,
+        seasons,
+        notice,
     })
 }
 
-/// Symmetric MAPE in percent: the mean over steps of 200·|y−f|/(|y|+|f|),
-/// where a step with both values zero counts as 0 (a perfect forecast).
-/// Pairs up the two slices to the shorter length; NaN when there is no pair.
-pub fn smape(actual: &[f64], forecast: &[f64]) -> f64 {
-    let n = actual.len().min(forecast.len());
-    if n == 0 {
-        return f64::NAN;
-    }
-    let total: f64 = actual
-        .iter()
-        .zip(forecast)
-        .map(|(&y, &f)| {
-            let denom = y.abs() + f.abs();
-            if denom == 0.0 {
-                0.0
-            } else {
-                200.0 * (y - f).abs() / denom
+/// One scaled series and what every method needs to forecast it.
+struct Models<'a> {
+    z: &'a [f64],
+    /// Confirmed seasons, shortest first.
+    seasons: &'a [usize],
+    horizon: usize,
+    level: f64,
+    quantile: f64,
+}
+
+impl Models<'_> {
+    /// The forecast of `method`, or of a simpler one with a notice saying so
+    /// when it cannot fit; `asked_season` is the season seasonal naive uses
+    /// when the data did not confirm one.
+    fn run(&self, method: Method, asked_season: Option<usize>) -> (Fitted, Option<String>) {
+        let fitted = match method {
+            Method::Auto => self.auto(),
+            Method::Naive => Some(naive(self.z, self.horizon, self.quantile)),
+            Method::SeasonalNaive => {
+                let m = self.seasons.first().copied().or(asked_season).unwrap_or(1);
+                seasonal_naive(self.z, m, self.horizon, self.quantile)
             }
+            Method::Ets => self.ets(),
+            Method::Mstl => self.mstl(),
+            Method::Theta => self.theta(),
+        };
+        match fitted {
+            Some(f) => (f, None),
+            None => {
+                let f = naive(self.z, self.horizon, self.quantile);
+                let notice = format!(
+                    "{} cannot forecast this series ({} points{}); used naive",
+                    method_label(method),
+                    self.z.len(),
+                    if method == Method::SeasonalNaive { ", no full season" } else { "" }
+                );
+                (f, Some(notice))
+            }
+        }
+    }
+
+    /// The classical decomposition's seasonal part, for one confirmed
+    /// season; STL's for several.
+    fn classical(&self) -> Option<Adjustment> {
+        match self.seasons {
+            [] => None,
+            [m] => Some(Adjustment::classical(self.z, *m)),
+            many => Adjustment::stl(self.z, many).or_else(|| Some(Adjustment::classical(self.z, many[0]))),
+        }
+    }
+
+    fn with_season(&self, f: Fitted) -> Fitted {
+        if self.seasons.is_empty() {
+            return f;
+        }
+        let list: Vec<String> = self.seasons.iter().map(usize::to_string).collect();
+        Fitted {
+            method: format!("{}, season {}", f.method, list.join("+")),
+            ..f
+        }
+    }
+
+    fn ets(&self) -> Option<Fitted> {
+        let adjustment = self.classical();
+        adjusted(self.z, adjustment.as_ref(), |a| auto_ets(a, self.horizon, self.level))
+            .map(|f| self.with_season(f))
+    }
+
+    fn theta(&self) -> Option<Fitted> {
+        let adjustment = self.classical();
+        adjusted(self.z, adjustment.as_ref(), |a| theta(a, self.horizon, self.quantile))
+            .map(|f| self.with_season(f))
+    }
+
+    /// STL of every season, then AutoETS on trend plus remainder; with no
+    /// season, plain AutoETS.
+    fn mstl(&self) -> Option<Fitted> {
+        if self.seasons.is_empty() {
+            return self.ets();
+        }
+        let adjustment = Adjustment::stl(self.z, self.seasons)?;
+        let f = adjusted(self.z, Some(&adjustment), |a| auto_ets(a, self.horizon, self.level))?;
+        let list: Vec<String> = self.seasons.iter().map(usize::to_string).collect();
+        Some(Fitted {
+            method: format!("MSTL({}) + {}", list.join(","), f.method),
+            ..f
         })
-        .sum();
-    total / n as f64
+    }
+
+    /// The mean of the members that fit: forecasts and interval bounds alike.
+    fn auto(&self) -> Option<Fitted> {
+        let mut members: Vec<Fitted> = [self.ets(), self.theta()].into_iter().flatten().collect();
+        if !self.seasons.is_empty() {
+            members.extend(self.mstl());
+        }
+        if members.len() < 2 {
+            return members.pop();
+        }
+        let mean = |pick: fn(&Fitted) -> &Vec<f64>| -> Vec<f64> {
+            (0..self.horizon)
+                .map(|h| members.iter().map(|m| pick(m)[h]).sum::<f64>() / members.len() as f64)
+                .collect()
+        };
+        let names: Vec<&str> = members.iter().map(|m| m.method.as_str()).collect();
+        Some(Fitted {
+            point: mean(|m| &m.point),
+            lower: mean(|m| &m.lower),
+            upper: mean(|m| &m.upper),
+            method: format!("auto: mean of {}", names.join("; ")),
+        })
+    }
+}
+
+fn method_label(method: Method) -> &'static str {
+    match method {
+        Method::Auto => "auto",
+        Method::Naive => "naive",
+        Method::SeasonalNaive => "seasonal naive",
+        Method::Ets => "AutoETS",
+        Method::Mstl => "MSTL",
+        Method::Theta => "Theta",
+    }
 }
 
 /// Validate and fill the series as documented on [`forecast`].
@@ -233,202 +424,6 @@ fn prepare(series: &[Option<f64>]) -> Result<Vec<f64>, ForecastError> {
     // Trailing nulls: carry the last value forward.
     out.resize(series.len(), prev.1);
     Ok(out)
-}
-
-/// Find a season length in `z`, or `None` when there is no convincing one.
-///
-/// augurs' periodogram uses power-of-two FFT segments, so its peaks are
-/// coarse (on 96 monthly points a 12-month cycle shows up as "10"). Each peak
-/// (strongest first) therefore only marks a range of periods, between its
-/// neighbouring periodogram bins; within it we take the lag with the highest
-/// autocorrelation. And since a periodogram always has a highest peak, even
-/// for white noise, that lag must also pass the classic seasonality test (90%
-/// one-sided, Bartlett's variance, as in the M4 competition benchmarks).
-/// Both run after removing a least-squares line, so that a trend does not
-/// pose as a long period.
-fn detect_season(z: &[f64]) -> Option<usize> {
-    let n = z.len();
-    // Two full cycles of the shortest period (2) and a few points more: the
-    // spectral estimate is meaningless below that.
-    if n < 8 {
-        return None;
-    }
-    let d = detrend(z);
-    let longest = n / 2;
-    let max_period = u32::try_from(longest).unwrap_or(u32::MAX);
-    let ranges: Vec<(usize, usize)> = catch_unwind(|| {
-        let periodogram = PeriodogramDetector::builder()
-            .min_period(2)
-            .max_period(max_period)
-            .build()
-            .periodogram(&d);
-        let mut peaks: Vec<_> = periodogram.peaks(0.5).collect();
-        peaks.sort_by(|a, b| b.power.total_cmp(&a.power));
-        peaks
-            .iter()
-            .take(3)
-            .map(|p| {
-                // Bins are listed longest period first; 0 marks "no neighbour".
-                let hi = if p.prev_period == 0 {
-                    longest
-                } else {
-                    p.prev_period as usize - 1
-                };
-                let lo = if p.next_period == 0 {
-                    2
-                } else {
-                    p.next_period as usize + 1
-                };
-                (lo.max(2), hi.min(longest))
-            })
-            .collect()
-    })
-    .ok()?;
-    let acf = autocorrelations(&d, longest);
-    ranges.into_iter().find_map(|(lo, hi)| {
-        let lag = (lo..=hi)
-            .filter(|&l| l < acf.len())
-            .max_by(|&a, &b| acf[a].total_cmp(&acf[b]))?;
-        seasonality_test(&acf, lag, n).then_some(lag)
-    })
-}
-
-/// Residuals of `z` from its least-squares line.
-fn detrend(z: &[f64]) -> Vec<f64> {
-    let n = z.len() as f64;
-    let t_mean = (n - 1.0) / 2.0;
-    let z_mean = z.iter().sum::<f64>() / n;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (t, &v) in z.iter().enumerate() {
-        let dt = t as f64 - t_mean;
-        sxy += dt * (v - z_mean);
-        sxx += dt * dt;
-    }
-    let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-    z.iter()
-        .enumerate()
-        .map(|(t, &v)| v - z_mean - slope * (t as f64 - t_mean))
-        .collect()
-}
-
-/// Sample autocorrelations r_0..=r_max_lag (r_0 = 1); all zero for a flat input.
-fn autocorrelations(d: &[f64], max_lag: usize) -> Vec<f64> {
-    let n = d.len();
-    let mean = d.iter().sum::<f64>() / n as f64;
-    let c0: f64 = d.iter().map(|v| (v - mean).powi(2)).sum();
-    (0..=max_lag.min(n - 1))
-        .map(|k| {
-            if c0 <= 0.0 {
-                return 0.0;
-            }
-            let ck: f64 = (0..n - k).map(|t| (d[t] - mean) * (d[t + k] - mean)).sum();
-            ck / c0
-        })
-        .collect()
-}
-
-/// r_m > 1.645·sqrt((1 + 2·Σ_{k<m} r_k²) / n): the autocorrelation at the
-/// season lag is significantly positive.
-fn seasonality_test(acf: &[f64], m: usize, n: usize) -> bool {
-    let Some(&r_m) = acf.get(m) else {
-        return false;
-    };
-    let var = 1.0 + 2.0 * acf[1..m].iter().map(|r| r * r).sum::<f64>();
-    r_m > 1.645 * (var / n as f64).sqrt()
-}
-
-/// A forecast in the scaled space, before multiplying back.
-struct Fitted {
-    point: Vec<f64>,
-    lower: Vec<f64>,
-    upper: Vec<f64>,
-    method: String,
-    season_length: Option<usize>,
-}
-
-impl Fitted {
-    /// Turn an augurs forecast into a `Fitted`, refusing anything the caller
-    /// should not see: missing intervals, wrong lengths, non-finite numbers
-    /// (which augurs produces, for instance, from a degenerate variance).
-    fn from_augurs(
-        f: augurs::Forecast,
-        horizon: usize,
-        method: String,
-        season_length: Option<usize>,
-    ) -> Option<Fitted> {
-        let intervals = f.intervals?;
-        let ok = f.point.len() == horizon
-            && intervals.lower.len() == horizon
-            && intervals.upper.len() == horizon
-            && f.point
-                .iter()
-                .chain(&intervals.lower)
-                .chain(&intervals.upper)
-                .all(|v| v.is_finite());
-        ok.then_some(Fitted {
-            point: f.point,
-            lower: intervals.lower,
-            upper: intervals.upper,
-            method,
-            season_length,
-        })
-    }
-}
-
-// augurs has `todo!()`/`unwrap()` paths (interval formulas for some model
-// classes, a sort on NaN). The inputs we pass should never reach them, but a
-// panic inside a database backend is never acceptable, so every library call
-// is wrapped and a panic just means "try the next, simpler model".
-
-fn fit_mstl(z: &[f64], period: usize, horizon: usize, level: f64) -> Option<Fitted> {
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        let model = MSTLModel::new(vec![period], AutoETS::non_seasonal().into_trend_model());
-        model.fit(z).ok()?.predict(horizon, level).ok()
-    }))
-    .ok()??;
-    Fitted::from_augurs(
-        result,
-        horizon,
-        format!("MSTL({period}) + AutoETS trend"),
-        Some(period),
-    )
-}
-
-fn fit_auto_ets(z: &[f64], horizon: usize, level: f64) -> Option<Fitted> {
-    let (result, method) = catch_unwind(AssertUnwindSafe(|| {
-        let fitted = AutoETS::non_seasonal().fit(z).ok()?;
-        let model = fitted.model();
-        let kind = model.model_type();
-        let damped = if model.damped() { "d" } else { "" };
-        let method = format!(
-            "AutoETS({},{}{damped},{})",
-            kind.error, kind.trend, kind.season
-        );
-        Some((fitted.predict(horizon, level).ok()?, method))
-    }))
-    .ok()??;
-    Fitted::from_augurs(result, horizon, method, None)
-}
-
-/// Last value, with the interval of a random walk whose step variance is the
-/// mean squared one-step change seen in the data.
-fn naive(z: &[f64], horizon: usize, level: f64) -> Fitted {
-    let last = z[z.len() - 1];
-    let steps = z.len() - 1;
-    let sigma = if steps == 0 {
-        0.0
-    } else {
-        (z.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() / steps as f64).sqrt()
-    };
-    let q = normal_quantile(0.5 + level / 2.0);
-    let width = |h: usize| q * sigma * (h as f64).sqrt();
-    Fitted {
-        point: vec![last; horizon],
-        lower: (1..=horizon).map(|h| last - width(h)).collect(),
-        upper: (1..=horizon).map(|h| last + width(h)).collect(),
-        method: "naive".to_string(),
-        season_length: None,
-    }
 }
 
 /// Inverse of the standard normal CDF for p in (0, 1): Acklam's rational
@@ -495,26 +490,5 @@ mod tests {
         assert!((normal_quantile(0.975) - 1.959963985).abs() < 1e-8);
         assert!((normal_quantile(0.5)).abs() < 1e-12);
         assert!((normal_quantile(0.005) + 2.575829304).abs() < 1e-8);
-    }
-
-    #[test]
-    fn detects_a_clear_season_and_not_noise() {
-        let seasonal: Vec<f64> = (0..96)
-            .map(|t| 10.0 + (t as f64 * std::f64::consts::TAU / 12.0).sin() + 0.01 * t as f64)
-            .collect();
-        assert_eq!(detect_season(&seasonal), Some(12));
-        // A deterministic pseudo-random walk has no season.
-        let mut x = 0.0_f64;
-        let mut state = 12345_u64;
-        let walk: Vec<f64> = (0..96)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                x += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-                x
-            })
-            .collect();
-        assert_eq!(detect_season(&walk), None);
     }
 }

@@ -8,7 +8,9 @@
 use std::fmt;
 
 pub mod accuracy;
+pub mod backtest;
 pub mod dated;
+pub mod decompose;
 mod methods;
 pub mod season;
 
@@ -122,7 +124,7 @@ impl Options {
         }
     }
 
-    fn validate(&self) -> Result<(), ForecastError> {
+    pub(crate) fn validate(&self) -> Result<(), ForecastError> {
         if self.horizon == 0 {
             return Err(ForecastError::InvalidParameter(
                 "horizon must be at least 1".to_string(),
@@ -379,7 +381,7 @@ fn method_label(method: Method) -> &'static str {
 }
 
 /// Validate and fill the series as documented on [`forecast`].
-fn prepare(series: &[Option<f64>]) -> Result<Vec<f64>, ForecastError> {
+pub(crate) fn prepare(series: &[Option<f64>]) -> Result<Vec<f64>, ForecastError> {
     if series.is_empty() {
         return Err(ForecastError::UnusableData("series is empty".to_string()));
     }

@@ -21,7 +21,7 @@ pub fn smape(actual: &[f64], forecast: &[f64]) -> f64 {
 pub fn mase(history: &[f64], actual: &[f64], forecast: &[f64], season: usize) -> Option<f64> {
     let lag = if season >= 1 && history.len() > season { season } else { 1 };
     let scale = mean((lag..history.len()).map(|t| (history[t] - history[t - lag]).abs()));
-    if !(scale > 0.0) {
+    if scale.is_nan() || scale <= 0.0 {
         return None;
     }
     let error = mean(actual.iter().zip(forecast).map(|(y, f)| (y - f).abs()));

@@ -60,7 +60,7 @@ impl std::error::Error for ForecastError {}
 /// The forecasting method a caller asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// The combination of AutoETS, Theta and (for seasonal series) MSTL.
+    /// The mean of Theta and AutoETS (MSTL for a seasonal series).
     Auto,
     /// The last value.
     Naive,
@@ -345,25 +345,38 @@ impl Models<'_> {
         })
     }
 
-    /// The mean of the members that fit: forecasts and interval bounds alike.
+    /// The combination: the mean of Theta's forecast and AutoETS's (after STL
+    /// when the series is seasonal), with an interval spanning both members'
+    /// intervals, so that the members' disagreement widens it.
+    ///
+    /// Measured on M1 and Tourism (crates/forecast/examples/accuracy.rs):
+    /// the two-member mean beat each member and a three-member mean with the
+    /// classically adjusted AutoETS, the median of three was worse, and the
+    /// spanning interval moved 95% coverage from 0.82 to 0.87 on M1 and from
+    /// 0.90 to 0.92 on Tourism where the mean of the bounds undercovered.
+    /// One AutoETS fit per series also keeps it fast: Theta costs 1% of it.
     fn auto(&self) -> Option<Fitted> {
-        let mut members: Vec<Fitted> = [self.ets(), self.theta()].into_iter().flatten().collect();
-        if !self.seasons.is_empty() {
-            members.extend(self.mstl());
-        }
+        let ets = if self.seasons.is_empty() { self.ets() } else { self.mstl() };
+        let members: Vec<Fitted> = [self.theta(), ets].into_iter().flatten().collect();
         if members.len() < 2 {
-            return members.pop();
+            return members.into_iter().next();
         }
-        let mean = |pick: fn(&Fitted) -> &Vec<f64>| -> Vec<f64> {
-            (0..self.horizon)
-                .map(|h| members.iter().map(|m| pick(m)[h]).sum::<f64>() / members.len() as f64)
-                .collect()
-        };
+        let k = members.len() as f64;
+        let mut point = vec![0.0; self.horizon];
+        let mut lower = vec![f64::INFINITY; self.horizon];
+        let mut upper = vec![f64::NEG_INFINITY; self.horizon];
+        for m in &members {
+            for h in 0..self.horizon {
+                point[h] += m.point[h] / k;
+                lower[h] = lower[h].min(m.lower[h]);
+                upper[h] = upper[h].max(m.upper[h]);
+            }
+        }
         let names: Vec<&str> = members.iter().map(|m| m.method.as_str()).collect();
         Some(Fitted {
-            point: mean(|m| &m.point),
-            lower: mean(|m| &m.lower),
-            upper: mean(|m| &m.upper),
+            point,
+            lower,
+            upper,
             method: format!("auto: mean of {}", names.join("; ")),
         })
     }

@@ -139,7 +139,7 @@ fn nulls_are_missing_values_not_zeros() {
 fn follows_trend_and_season() {
     let trend: Vec<f64> = (0..40).map(|t| 10.0 + 0.5 * t as f64).collect();
     let f = forecast(&some(&trend), 5, Some(1), 0.9).unwrap();
-    assert!(f.method.starts_with("auto: mean of AutoETS("), "{}", f.method);
+    assert!(f.method.starts_with("auto: mean of Theta; AutoETS("), "{}", f.method);
     assert!(f.seasons.is_empty());
     // Theta extrapolates half the slope, so the combination lags a perfect
     // line by a quarter of a step's rise per step.
@@ -327,4 +327,101 @@ fn thousand_series_in_reasonable_time() {
     let secs = started.elapsed().as_secs_f64();
     println!("1000 series x 100 points, horizon 12: {secs:.2}s");
     assert!(secs < 60.0, "{secs}s");
+}
+
+const METHODS: [Method; 6] = [
+    Method::Auto,
+    Method::Naive,
+    Method::SeasonalNaive,
+    Method::Ets,
+    Method::Mstl,
+    Method::Theta,
+];
+
+fn with_method(method: Method, horizon: usize, season_length: Option<usize>) -> Options {
+    Options {
+        method,
+        season_length,
+        ..Options::new(horizon)
+    }
+}
+
+/// Every method on every awkward series: complete, finite, ordered output,
+/// and never below zero unless negatives are allowed.
+#[test]
+fn every_method_survives_awkward_series() {
+    // Intermittent demand: mostly zeros, the odd sale.
+    let intermittent: Vec<f64> = (0..60).map(|t| if t % 7 == 3 { 5.0 } else { 0.0 }).collect();
+    let cases: Vec<Vec<f64>> = vec![
+        vec![5.0],
+        vec![5.0, 7.0],
+        vec![0.0; 30],
+        intermittent,
+        vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+        vec![1e308, 1.5e308, 1e308, 1.7e308, 1e308, 1.2e308, 1e308, 1.6e308, 1e308],
+        (0..40).map(|t| -50.0 + (t % 4) as f64).collect(),
+        (0..40).map(|t| ((t * 7919) % 13) as f64 - 6.0).collect(),
+    ];
+    for s in &cases {
+        for method in METHODS {
+            for season in [None, Some(1), Some(4), Some(12)] {
+                for allow_negative in [false, true] {
+                    let options = Options {
+                        allow_negative,
+                        ..with_method(method, 9, season)
+                    };
+                    let f = retailml_forecast::forecast(&some(s), &options)
+                        .unwrap_or_else(|e| panic!("{s:?} {method:?} {season:?}: {e}"));
+                    assert_well_formed(&f, 9);
+                    if !allow_negative {
+                        assert!(f.lower.iter().all(|&v| v >= 0.0), "{s:?} {method:?}: {f:?}");
+                    }
+                }
+            }
+        }
+    }
+    // Negative history: clipped at 0 by default, kept when allowed.
+    let negative: Vec<f64> = (0..40).map(|t| -50.0 - t as f64).collect();
+    let clipped = retailml_forecast::forecast(&some(&negative), &Options::new(3)).unwrap();
+    assert_eq!(clipped.point, vec![0.0; 3]);
+    let kept = forecast(&some(&negative), 3, None, 0.95).unwrap();
+    assert!(kept.point.iter().all(|&v| v < -80.0), "{:?}", kept.point);
+}
+
+/// Sales in the hundreds of millions with a seasonal swing of a few units:
+/// a float32 round trip (ulp 32 at 3e8) would flatten the swing.
+#[test]
+fn large_totals_keep_float64_precision() {
+    let pattern = [0.0, 3.0, -2.0, 5.0];
+    let y: Vec<f64> = (0..48).map(|t| 3e8 + pattern[t % 4]).collect();
+    for method in [Method::Auto, Method::Mstl, Method::Ets, Method::Theta, Method::SeasonalNaive] {
+        let f = retailml_forecast::forecast(&some(&y), &with_method(method, 8, Some(4))).unwrap();
+        for (h, p) in f.point.iter().enumerate() {
+            let truth = 3e8 + pattern[(48 + h) % 4];
+            assert!((p - truth).abs() < 0.5, "{method:?} step {h}: {p} vs {truth} ({})", f.method);
+        }
+    }
+}
+
+/// A method that cannot fit says so and stands aside for naive.
+#[test]
+fn short_series_fall_back_with_a_notice() {
+    let s = some(&[3.0, 4.0, 5.0, 4.0, 6.0]);
+    let f = retailml_forecast::forecast(&s, &with_method(Method::SeasonalNaive, 3, Some(12))).unwrap();
+    assert_eq!(f.method, "naive");
+    let notice = f.notice.expect("a notice");
+    assert!(notice.contains("seasonal naive cannot forecast this series (5 points"), "{notice}");
+    let f = retailml_forecast::forecast(&s, &with_method(Method::Theta, 3, None)).unwrap();
+    assert_eq!((f.method.as_str(), f.notice), ("Theta", None));
+    let f = retailml_forecast::forecast(&s[..2], &with_method(Method::Theta, 3, None)).unwrap();
+    assert_eq!(f.method, "naive");
+    assert!(f.notice.is_some());
+}
+
+#[test]
+fn method_names_parse() {
+    assert_eq!(Method::parse(" SNaive ").unwrap(), Method::SeasonalNaive);
+    assert_eq!(Method::parse("theta").unwrap(), Method::Theta);
+    let e = Method::parse("arima").unwrap_err();
+    assert_eq!(e.to_string(), "unknown method \"arima\": use auto, naive, snaive, ets, mstl or theta");
 }

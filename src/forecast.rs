@@ -49,27 +49,28 @@ fn forecast_sales_timestamptz(
     'static,
     (name!(period, TimestampWithTimeZone), name!(forecast, f64), name!(lower, f64), name!(upper, f64)),
 > {
-    let stamps = periods.map(|p| {
-        p.into_iter()
-            .map(|t| {
-                t.map(|t| {
-                    let utc = t.into_inner();
-                    // Timestamp::from converts to the session's zone.
-                    let wall = if t.is_finite() { Timestamp::from(t).into_inner() } else { utc };
-                    Stamp { wall, utc }
-                })
-            })
-            .collect()
-    });
+    let stamps = periods.map(|p| p.into_iter().map(|t| t.map(stamp_of)).collect());
     let options = options(horizon, season_length, level, method, allow_negative);
-    TableIterator::new(dated(stamps, series, options, frequency, fill, |micros, frequency| {
-        let stamp = if frequency.is_utc() {
-            TimestampWithTimeZone::try_from(micros).ok()
-        } else {
-            Timestamp::try_from(micros).ok().map(TimestampWithTimeZone::from)
-        };
-        stamp.unwrap_or_else(|| raise(ERRCODE_DATETIME_FIELD_OVERFLOW, "timestamp out of range", None))
-    }))
+    TableIterator::new(dated(stamps, series, options, frequency, fill, timestamptz_of))
+}
+
+/// A timestamptz as the dated core takes it: its wall clock in the session's
+/// zone and its UTC instant.
+pub(crate) fn stamp_of(t: TimestampWithTimeZone) -> Stamp {
+    let utc = t.into_inner();
+    // Timestamp::from converts to the session's zone.
+    let wall = if t.is_finite() { Timestamp::from(t).into_inner() } else { utc };
+    Stamp { wall, utc }
+}
+
+/// A forecast period of the dated core back as a timestamptz.
+pub(crate) fn timestamptz_of(micros: i64, frequency: Frequency) -> TimestampWithTimeZone {
+    let stamp = if frequency.is_utc() {
+        TimestampWithTimeZone::try_from(micros).ok()
+    } else {
+        Timestamp::try_from(micros).ok().map(TimestampWithTimeZone::from)
+    };
+    stamp.unwrap_or_else(|| raise(ERRCODE_DATETIME_FIELD_OVERFLOW, "timestamp out of range", None))
 }
 
 /// The dated form over `date` periods, with `date` periods out; no time zone

@@ -82,22 +82,25 @@ fn segment_customers(
     TableIterator::new(out)
 }
 
-struct Column {
-    name: String,
-    type_name: String,
-    numeric: bool,
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) type_name: String,
+    pub(crate) numeric: bool,
+    /// date, timestamp or timestamptz (or a domain over one).
+    pub(crate) temporal: bool,
 }
 
-fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
+pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
     client
         .select(
             // Numeric means castable to float8: the integer, float and numeric
             // types and domains over them (not oid or money, which are in
             // the same type category but do not cast).
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
-                    CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-                      = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[])
-               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                    b.base = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[]),
+                    b.base = ANY ('{date,timestamp,timestamptz}'::regtype[])
+               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid,
+                    LATERAL (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END AS base) b
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
             None,
@@ -108,11 +111,12 @@ fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
             name: row.get::<String>(1).ok().flatten().unwrap_or_default(),
             type_name: row.get::<String>(2).ok().flatten().unwrap_or_default(),
             numeric: row.get::<bool>(3).ok().flatten().unwrap_or(false),
+            temporal: row.get::<bool>(4).ok().flatten().unwrap_or(false),
         })
         .collect()
 }
 
-fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sys::Oid) -> &'a Column {
+pub(crate) fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sys::Oid) -> &'a Column {
     columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
         let table = Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[relation.into()])
             .ok()
@@ -122,7 +126,7 @@ fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sys::Oid) -> 
     })
 }
 
-fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
+pub(crate) fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
     client
         .select("SELECT $1::regclass::text", Some(1), &[relation.into()])
         .and_then(|t| t.first().get_one::<String>())
@@ -200,11 +204,11 @@ fn read_rows(
     (ids, rows)
 }
 
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn spi_failed(err: pgrx::spi::SpiError) -> ! {
+pub(crate) fn spi_failed(err: pgrx::spi::SpiError) -> ! {
     raise(ERRCODE_INTERNAL_ERROR, format!("reading the table failed: {err}"), Some("this is a bug in retailml, please report it"))
 }
 

@@ -9,6 +9,7 @@ use std::fmt;
 
 pub mod accuracy;
 pub mod backtest;
+pub mod batch;
 pub mod dated;
 pub mod decompose;
 mod methods;

@@ -92,10 +92,12 @@ fn forecast_sales_date(
     }
     let stamps = periods.map(|p| p.into_iter().map(|d| d.map(|d| Stamp::from_days(d.into()))).collect());
     let options = options(horizon, season_length, level, method, allow_negative);
-    TableIterator::new(dated(stamps, series, options, frequency, fill, |micros, _| {
-        Date::try_from(days_of(micros))
-            .unwrap_or_else(|_| raise(ERRCODE_DATETIME_FIELD_OVERFLOW, "date out of range", None))
-    }))
+    TableIterator::new(dated(stamps, series, options, frequency, fill, date_of))
+}
+
+/// A period of the dated core back as a date.
+pub(crate) fn date_of(micros: i64, _: Frequency) -> Date {
+    Date::try_from(days_of(micros)).unwrap_or_else(|_| raise(ERRCODE_DATETIME_FIELD_OVERFLOW, "date out of range", None))
 }
 
 /// Both dated forms: NULL periods, series, fill or any NULL option give no
@@ -150,7 +152,7 @@ pub(crate) fn report(forecast: Forecast) -> Forecast {
     forecast
 }
 
-fn positive(name: &str, value: i32) -> usize {
+pub(crate) fn positive(name: &str, value: i32) -> usize {
     match usize::try_from(value) {
         Ok(v) if v > 0 => v,
         _ => raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("{name} must be at least 1, got {value}"), None),

@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 mod embed;
 mod error;
 mod forecast;
+mod forecast_explain;
 mod forecast_table;
 mod gucs;
 mod image;

@@ -77,7 +77,7 @@ pub(crate) fn decompose_with_candidates(
             } else if tested.iter().all(|&m| m < 2) {
                 "no season asked for"
             } else if tested.iter().all(|&m| m < 2 || z.len() / season::MIN_CYCLES < m) {
-                "the series is shorter than three cycles of its season"
+                &format!("the series holds fewer than {} cycles of its season", season::MIN_CYCLES)
             } else {
                 "no season found in the data"
             };
@@ -220,7 +220,7 @@ mod tests {
         assert_reconstructs(&y, &d);
         // A season asked for that has fewer than three cycles says so.
         let short = decompose(&some(&y), Some(12)).unwrap();
-        assert!(short.notice.unwrap().starts_with("the series is shorter than three cycles"));
+        assert!(short.notice.unwrap().starts_with("the series holds fewer than"));
     }
 
     #[test]

@@ -946,4 +946,20 @@ mod tests {
         assert_eq!(f.forecast.point, vec![v[0].unwrap(); 2]);
         assert_eq!(f.periods, vec![ts[0] + 7 * DAY, ts[0] + 14 * DAY]);
     }
+
+    #[test]
+    fn daily_sales_get_weekly_and_yearly_seasons() {
+        // Three years of days: a weekend peak and a summer peak.
+        let ts: Vec<i64> = (0..3 * 365).map(|d| at(2021, 1, 1, 0) + d * DAY).collect();
+        let v: Vec<Option<f64>> = (0..3 * 365)
+            .map(|d| {
+                let weekend = if d % 7 >= 5 { 20.0 } else { 0.0 };
+                let summer = 30.0 * (d as f64 * std::f64::consts::TAU / 365.0).sin();
+                Some(100.0 + weekend + summer + ((d * 7919) % 11) as f64)
+            })
+            .collect();
+        let f = forecast_dated(&stamps(&ts), &v, &Options::new(28), None, Fill::Zero).unwrap();
+        assert_eq!(f.forecast.seasons, vec![7, 365], "{}", f.forecast.method);
+        assert!(f.forecast.method.contains("MSTL(7,365)"), "{}", f.forecast.method);
+    }
 }

@@ -1,9 +1,9 @@
 //! Finding seasons and taking them out of a series.
 //!
-//! A season is used only when the data shows it: the autocorrelation at its
-//! lag must pass the classic 90% seasonality test (as in the M4 competition's
-//! benchmarks) on the series with its least-squares line removed, so that a
-//! trend does not pose as a long cycle.
+//! A season is used only when the data shows it ([`confirmed`]): the
+//! autocorrelation at its lag, after the local level is taken out, must be
+//! significantly positive, and a longer second cycle must carry a clear
+//! share of the variance in an STL fit.
 
 use std::panic::catch_unwind;
 
@@ -14,23 +14,59 @@ use augurs::seasons::PeriodogramDetector;
 /// (requiring three measured slightly worse on M1 and Tourism).
 pub const MIN_CYCLES: usize = 2;
 
-/// The candidates, shortest first, that `z` shows: each must fit
-/// [`MIN_CYCLES`] cycles and pass [`seasonality_test`].
+/// STL seasonal strength a longer season needs, 1 − Var(remainder) /
+/// Var(season + remainder). The autocorrelation test cannot confirm a long
+/// smooth cycle (a yearly wave in daily sales): Bartlett's variance sums
+/// the squared autocorrelations of every shorter lag, which such a wave keeps
+/// high. Measured on 3 years of days: pure noise and a random walk score
+/// 0.32–0.37 at 365, a yearly wave of amplitude 30 over noise of 10 scores
+/// 0.99, one of 10 over noise of 40 scores 0.56.
+const MIN_LONG_SEASON_STRENGTH: f64 = 0.6;
+
+/// The candidates, shortest first, that `z` shows. Each must fit
+/// [`MIN_CYCLES`] cycles. The shortest must pass [`seasonality_test`]; each
+/// longer one must reach [`MIN_LONG_SEASON_STRENGTH`] in an MSTL fit beside
+/// the seasons confirmed before it.
 pub fn confirmed(z: &[f64], candidates: &[usize]) -> Vec<usize> {
-    let mut seasons: Vec<usize> = candidates
+    let mut fitting: Vec<usize> = candidates
         .iter()
         .copied()
         .filter(|&m| m >= 2 && z.len() / MIN_CYCLES >= m)
         .collect();
-    seasons.sort_unstable();
-    seasons.dedup();
-    if seasons.is_empty() {
-        return seasons;
+    fitting.sort_unstable();
+    fitting.dedup();
+    let Some((&shortest, longer)) = fitting.split_first() else {
+        return Vec::new();
+    };
+    // Tested on the series minus its local level (its centred moving average
+    // over one cycle), so that a wandering level, whose autocorrelation is
+    // high at every lag, does not pass for a season.
+    let local_level = centred_moving_average(z, shortest);
+    let d: Vec<f64> = z
+        .iter()
+        .zip(&local_level)
+        .filter_map(|(v, c)| c.map(|c| v - c))
+        .collect();
+    let mut seasons: Vec<usize> = Vec::new();
+    if d.len() > shortest && seasonality_test(&autocorrelations(&d, shortest), shortest, d.len()) {
+        seasons.push(shortest);
     }
-    let d = detrend(z);
-    let acf = autocorrelations(&d, *seasons.last().expect("not empty"));
-    seasons.retain(|&m| seasonality_test(&acf, m, z.len()));
+    for &m in longer {
+        let mut trial = seasons.clone();
+        trial.push(m);
+        if stl_strength(z, &trial).is_some_and(|s| s >= MIN_LONG_SEASON_STRENGTH) {
+            seasons.push(m);
+        }
+    }
     seasons
+}
+
+/// The STL seasonal strength of the last of `seasons` in an MSTL fit of all.
+fn stl_strength(z: &[f64], seasons: &[usize]) -> Option<f64> {
+    catch_unwind(|| stlrs::Mstl::params().fit(z, seasons).ok())
+        .ok()
+        .flatten()
+        .and_then(|fit| fit.seasonal_strength().last().copied())
 }
 
 /// Find a season length in `z`, or `None` when there is no convincing one.
@@ -126,14 +162,21 @@ fn autocorrelations(d: &[f64], max_lag: usize) -> Vec<f64> {
         .collect()
 }
 
-/// r_m > 1.645·sqrt((1 + 2·Σ_{k<m} r_k²) / n): the autocorrelation at the
-/// season lag is significantly positive.
+/// One-sided 80% normal quantile. The M4 benchmarks test at 90% (1.645) on
+/// the raw series; on the series minus its local level, M1 and Tourism
+/// forecast better the more readily a season is taken out (sMAPE on M1:
+/// 16.58 at 90%, 16.36 at 80%, 16.11 at 69%), and 80% is the conventional
+/// level nearest to where the gains flatten.
+const SEASONALITY_QUANTILE: f64 = 1.282;
+
+/// r_m > q·sqrt((1 + 2·Σ_{k<m} r_k²) / n), q = [`SEASONALITY_QUANTILE`]: the
+/// autocorrelation at the season lag is significantly positive.
 fn seasonality_test(acf: &[f64], m: usize, n: usize) -> bool {
     let Some(&r_m) = acf.get(m) else {
         return false;
     };
     let var = 1.0 + 2.0 * acf[1..m].iter().map(|r| r * r).sum::<f64>();
-    r_m > 1.645 * (var / n as f64).sqrt()
+    r_m > SEASONALITY_QUANTILE * (var / n as f64).sqrt()
 }
 
 /// The seasonal part of a series, as taken out before a non-seasonal model
@@ -289,6 +332,19 @@ mod tests {
     fn confirms_only_the_seasons_present() {
         let z = seasonal(96, 12);
         assert_eq!(confirmed(&z, &[12, 7, 40]), vec![12]);
+        // Three years of a daily random walk: neither a week nor a year.
+        let mut state = 7_u64;
+        let mut x = 0.0;
+        let walk: Vec<f64> = (0..1095)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                x += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                x
+            })
+            .collect();
+        assert!(confirmed(&walk, &[7, 365]).is_empty());
     }
 
     #[test]

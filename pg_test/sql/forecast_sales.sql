@@ -46,3 +46,32 @@ SELECT count(*) AS one_point FROM forecast_sales(ARRAY[42]::float8[], horizon =>
 SELECT count(*) AS constant FROM forecast_sales(array_fill(7::float8, ARRAY[30]), horizon => 3);
 -- A series over the length limit is refused at once.
 SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(array_fill(1::float8, ARRAY[100001]))$$) AS too_long;
+-- Every method forecasts the monthly series with ordered intervals.
+SELECT m AS method, count(*) AS steps, bool_and(lower <= forecast AND forecast <= upper) AS ordered
+  FROM monthly, unnest(ARRAY['auto', 'naive', 'snaive', 'ets', 'mstl', 'theta', ' Theta ']) m,
+       forecast_sales(y, horizon => 12, method => m)
+ GROUP BY m ORDER BY m;
+-- Seasonal naive repeats the last season exactly.
+SELECT bool_and(f.forecast = y[60 + f.step]) AS snaive_repeats
+  FROM monthly, forecast_sales(y, horizon => 12, season_length => 12, method => 'snaive') f;
+SELECT pg_temp.error_of($$SELECT * FROM forecast_sales(ARRAY[1,2,3]::float8[], method => 'arima')$$) AS unknown_method;
+SELECT count(*) AS null_method FROM forecast_sales(ARRAY[1, 2, 3]::float8[], method => NULL);
+-- Sales are clipped at 0 unless negatives are allowed.
+SELECT min(forecast) AS clipped, min(lower) AS clipped_lower
+  FROM forecast_sales(ARRAY[40, 30, 20, 10, 5, 2, 1, 0.5]::float8[], horizon => 6);
+SELECT max(forecast) < 0 AS negative_kept
+  FROM forecast_sales(ARRAY[-10, -20, -30, -40, -50, -60, -70, -80]::float8[], horizon => 3, allow_negative => true);
+-- A method that cannot fit falls back to naive with a NOTICE.
+SELECT step, forecast FROM forecast_sales(ARRAY[3, 4, 5]::float8[], horizon => 2, season_length => 12, method => 'snaive');
+-- Intermittent demand: mostly zeros, no NaN, nothing negative.
+SELECT count(*) AS steps, bool_and(forecast >= 0 AND lower >= 0 AND upper >= forecast) AS sane
+  FROM forecast_sales((SELECT array_agg(CASE WHEN i % 9 = 0 THEN 4 ELSE 0 END ORDER BY i)::float8[]
+                         FROM generate_series(1, 80) i), horizon => 10);
+SELECT count(*) AS all_zero_steps, max(upper) AS all_zero_upper
+  FROM forecast_sales(array_fill(0::float8, ARRAY[50]), horizon => 5);
+-- Values near the float8 limit and totals in the hundreds of millions keep their precision:
+-- a swing of a few units on 300 million survives (float32 would round it to multiples of 32).
+SELECT count(*) AS huge_values FROM forecast_sales(ARRAY[1e308, 1.5e308, 1.2e308, 1.7e308, 1e308]::float8[], horizon => 3);
+SELECT round(forecast - 3e8) AS swing
+  FROM forecast_sales((SELECT array_agg(3e8 + (ARRAY[0, 3, -2, 5])[1 + i % 4] ORDER BY i)::float8[]
+                         FROM generate_series(0, 47) i), horizon => 4, season_length => 4, method => 'mstl');

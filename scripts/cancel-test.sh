@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tier 3: a long embedding stops within a second of pg_cancel_backend, and
-# statement_timeout holds, for the per-row and the batch forms, on the
+# Tier 3: a long embedding or forecast stops within a second of
+# pg_cancel_backend, and statement_timeout holds, for the per-row and the
+# batch embedding forms and the relation form of forecast_sales, on the
 # project's cluster with the installed extension.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
@@ -15,6 +16,10 @@ CREATE TABLE reviews AS
   -- thousands of tokens per call
   SELECT i AS id, 'Review ' || i || ':' || repeat(' the coffee arrived quickly, tasted fresh and I would buy it again.', 12) AS review
     FROM generate_series(1, 20000) i;
+-- 3,000 daily series of 400 days: read in under 2 s, forecast in minutes.
+CREATE TABLE sales AS
+  SELECT 'item-' || s AS sku, date '2020-01-01' + d AS day, 10 + 5 * sin(d * 2 * pi() / 7) + (s * d) % 3 AS units
+    FROM generate_series(1, 3000) s, generate_series(0, 399) d;
 SQL
 
 # 20,000 rows take minutes, so each statement is still running when stopped.
@@ -22,13 +27,14 @@ declare -A STATEMENTS=(
   [per-row]="SELECT count(embed_review(review)) FROM reviews"
   [batch]="SELECT count(*) FROM embed_reviews((SELECT array_agg(review) FROM reviews))"
   [batch-e5]="SELECT count(*) FROM embed_reviews((SELECT array_agg(review) FROM reviews), model => 'multilingual-e5-small')"
+  [forecast-table]="SELECT count(*) FROM forecast_sales('sales'::regclass, 'day', 'units', 'sku')"
 )
 now() { date +%s.%N; }
 # seconds since $1, and whether that is below $2
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 below() { awk -v x="$1" -v limit="$2" 'BEGIN { exit !(x < limit) }'; }
 failed=0
-for name in per-row batch batch-e5; do
+for name in per-row batch batch-e5 forecast-table; do
   statement=${STATEMENTS[$name]}
   err=$(mktemp)
   PGAPPNAME="cancel-$name" run_psql -q -d "$DB" -c "$statement" >/dev/null 2>"$err" &

@@ -2,14 +2,14 @@
 //! with the caller's privileges, then every series forecast by
 //! `retailml_forecast::dated` on the thread pool, a chunk at a time.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pgrx::prelude::*;
 use pgrx::PgRelation;
 use rayon::prelude::*;
 use retailml_forecast::batch::{next_chunk, Grouper, Series, FIRST_CHUNK};
 use retailml_forecast::dated::{forecast_dated, DatedForecast, Fill, Frequency};
-use retailml_forecast::ForecastError;
+use retailml_forecast::{ForecastError, Options};
 use PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH;
 
 use crate::error::{raise, OrRaise, SqlError};
@@ -20,6 +20,9 @@ use crate::threads;
 /// Rows fetched from the cursor per SPI session: each session's rows are
 /// freed when it ends, so the read holds one batch of tuples at a time.
 const FETCH_ROWS: i64 = 50_000;
+
+/// The most rows one chunk makes (about 5 MB), whatever the horizon.
+const CHUNK_ROWS: usize = 100_000;
 
 type Row = (Option<String>, TimestampWithTimeZone, f64, f64, f64);
 
@@ -67,54 +70,95 @@ fn forecast_sales_table(
 
     let started = Instant::now();
     let series = read_series(relation, &time_column, &value_column, series_column.as_deref());
-    let read = started.elapsed();
+    let mut chunks = Chunks {
+        series,
+        next: 0,
+        size: FIRST_CHUNK,
+        options,
+        frequency,
+        fill,
+        labelled: series_column.is_some(),
+        fallbacks: 0,
+        example: None,
+        started,
+        read: started.elapsed(),
+        forecasting: Duration::ZERO,
+    };
+    // Rows are made a chunk at a time as the executor asks for them, so
+    // memory holds one chunk's forecasts whatever the horizon.
+    TableIterator::new(std::iter::from_fn(move || chunks.next_rows()).flatten())
+}
 
-    let mut rows: Vec<Row> = Vec::with_capacity(series.len() * options.horizon);
-    let mut notices = (0usize, None);
-    let mut forecast_time = std::time::Duration::ZERO;
-    let mut size = FIRST_CHUNK;
-    let mut rest = series.as_slice();
-    while !rest.is_empty() {
-        let (chunk, after) = rest.split_at(size.min(rest.len()));
-        rest = after;
+/// The forecasts of `series`, one chunk of series at a time.
+struct Chunks {
+    series: Vec<Series>,
+    next: usize,
+    size: usize,
+    options: Options,
+    frequency: Option<Frequency>,
+    fill: Fill,
+    /// Whether rows carry the series id (there is a series column).
+    labelled: bool,
+    fallbacks: usize,
+    example: Option<String>,
+    started: Instant,
+    read: Duration,
+    forecasting: Duration,
+}
+
+impl Chunks {
+    fn next_rows(&mut self) -> Option<Vec<Row>> {
+        if self.next > self.series.len() {
+            return None;
+        }
+        if self.next == self.series.len() {
+            self.next += 1;
+            self.finish();
+            return None;
+        }
+        pgrx::check_for_interrupts!();
+        let chunk = &self.series[self.next..(self.next + self.size).min(self.series.len())];
         let begun = Instant::now();
         // Pure Rust only on the pool's threads; errors are raised here.
+        let (options, frequency, fill) = (&self.options, self.frequency, self.fill);
         let results: Vec<Result<DatedForecast, ForecastError>> = threads::run(|| {
-            chunk
-                .par_iter()
-                .map(|s| forecast_dated(&s.stamps, &s.values, &options, frequency, fill))
-                .collect()
+            chunk.par_iter().map(|s| forecast_dated(&s.stamps, &s.values, options, frequency, fill)).collect()
         });
         let took = begun.elapsed();
-        forecast_time += took;
+        let mut rows = Vec::with_capacity(chunk.len() * self.options.horizon);
         for (s, result) in chunk.iter().zip(results) {
-            let id = series_column.is_some().then(|| s.id.clone());
+            let id = self.labelled.then(|| s.id.clone());
             let dated = result.unwrap_or_else(|e| raise(e.sqlstate(), labelled(&id, &e.to_string()), e.hint()));
             if let Some(notice) = &dated.forecast.notice {
-                notices.0 += 1;
-                notices.1.get_or_insert_with(|| labelled(&id, notice));
+                self.fallbacks += 1;
+                self.example.get_or_insert_with(|| labelled(&id, notice));
             }
             let f = &dated.forecast;
             rows.extend(dated.periods.iter().enumerate().map(|(i, &t)| {
                 (id.clone(), timestamptz_of(t, dated.frequency), f.point[i], f.lower[i], f.upper[i])
             }));
         }
-        pgrx::check_for_interrupts!();
-        size = next_chunk(chunk.len(), took);
+        self.next += chunk.len();
+        self.size = next_chunk(chunk.len(), took).min((CHUNK_ROWS / self.options.horizon).max(1));
+        self.forecasting += took;
+        Some(rows)
     }
-    match notices {
-        (1, Some(example)) => pgrx::notice!("{example}"),
-        (n, Some(example)) => pgrx::notice!("{n} series used a simpler method than asked, e.g. {example}"),
-        _ => {}
+
+    /// One NOTICE for all fallbacks, and where the time went (DEBUG1).
+    fn finish(&mut self) {
+        match (self.fallbacks, &self.example) {
+            (1, Some(example)) => pgrx::notice!("{example}"),
+            (n, Some(example)) => pgrx::notice!("{n} series used a simpler method than asked, e.g. {example}"),
+            _ => {}
+        }
+        pgrx::debug1!(
+            "forecast_sales: {} series, read {:.3}s, forecast {:.3}s, all {:.3}s",
+            self.series.len(),
+            self.read.as_secs_f64(),
+            self.forecasting.as_secs_f64(),
+            self.started.elapsed().as_secs_f64()
+        );
     }
-    pgrx::debug1!(
-        "forecast_sales: {} series, read {:.3}s, forecast {:.3}s, output {:.3}s",
-        series.len(),
-        read.as_secs_f64(),
-        forecast_time.as_secs_f64(),
-        (started.elapsed() - read - forecast_time).as_secs_f64()
-    );
-    TableIterator::new(rows)
 }
 
 /// `series "id": message`, or the message alone for a whole-table series.
@@ -148,8 +192,9 @@ fn read_series(
             Some(name) => format!("{}::text", quote_ident(&find_column(&columns, name, relation).name)),
             None => "''::text".to_string(),
         };
+        // The fixed-width columns first: they are read without walking the text.
         let query = format!(
-            "SELECT {id}, {}::timestamptz, {}::float8 FROM {}",
+            "SELECT {}::timestamptz, {}::float8, {id} FROM {}",
             quote_ident(time_column),
             quote_ident(value_column),
             relation_name(&client, relation)
@@ -167,15 +212,15 @@ fn read_series(
             let table = cursor.fetch(FETCH_ROWS).unwrap_or_else(|e| spi_failed(e));
             let fetched = table.len();
             for row in table {
-                let Some(id) = row.get::<String>(1).unwrap_or_else(|e| spi_failed(e)) else {
+                let Some(id) = row.get::<String>(3).unwrap_or_else(|e| spi_failed(e)) else {
                     null_ids += 1;
                     continue;
                 };
-                let Some(period) = row.get::<TimestampWithTimeZone>(2).unwrap_or_else(|e| spi_failed(e)) else {
+                let Some(period) = row.get::<TimestampWithTimeZone>(1).unwrap_or_else(|e| spi_failed(e)) else {
                     null_periods += 1;
                     continue;
                 };
-                let value = row.get::<f64>(3).unwrap_or_else(|e| spi_failed(e));
+                let value = row.get::<f64>(2).unwrap_or_else(|e| spi_failed(e));
                 grouper.push(&id, stamp_of(period), value);
             }
             if fetched > 0 {

@@ -21,6 +21,8 @@ pub struct Series {
 pub struct Grouper {
     index: HashMap<String, usize>,
     series: Vec<Series>,
+    /// The series of the last row: tables often keep a series' rows together.
+    last: Option<usize>,
 }
 
 impl Grouper {
@@ -29,8 +31,8 @@ impl Grouper {
     }
 
     pub fn push(&mut self, id: &str, stamp: Stamp, value: Option<f64>) {
-        let i = match self.index.get(id) {
-            Some(&i) => i,
+        let i = match self.last.filter(|&i| self.series[i].id == id).or_else(|| self.index.get(id).copied()) {
+            Some(i) => i,
             None => {
                 self.series.push(Series {
                     id: id.to_string(),
@@ -41,6 +43,7 @@ impl Grouper {
                 self.series.len() - 1
             }
         };
+        self.last = Some(i);
         let series = &mut self.series[i];
         series.stamps.push(Some(stamp));
         series.values.push(value);
@@ -56,8 +59,9 @@ impl Grouper {
     }
 }
 
-/// Series in the first chunk of a batch, before any chunk has been timed.
-pub const FIRST_CHUNK: usize = 16;
+/// Series in the first chunk of a batch, before any chunk has been timed:
+/// few, since one long seasonal series can take a tenth of a second.
+pub const FIRST_CHUNK: usize = 2;
 /// How long one chunk should take: the caller checks for interrupts between
 /// chunks, and a cancel should land within a small part of a second.
 const CHUNK_TIME: Duration = Duration::from_millis(100);

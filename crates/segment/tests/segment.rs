@@ -274,3 +274,48 @@ fn hundred_thousand_rows_timing() {
         longest.get()
     );
 }
+
+#[test]
+fn same_result_whatever_the_thread_count() {
+    // Several row blocks, so that sums are taken over blocks on different
+    // threads.
+    let mut next = lcg(13);
+    let data: Vec<Vec<Option<f64>>> = (0..30_000)
+        .map(|_| (0..5).map(|_| Some(next() * 10.0)).collect())
+        .collect();
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| segment(&data, 7, 5, &no_check).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+}
+
+#[test]
+fn finds_three_blobs_in_many_rows() {
+    // 3 × 20,000 rows in 6 dimensions, interleaved, far apart.
+    let mut next = lcg(17);
+    let mut data = Vec::new();
+    let mut truth = Vec::new();
+    for i in 0..60_000 {
+        let blob = i % 3;
+        data.push(
+            (0..6)
+                .map(|j| Some(if j == blob { 20.0 } else { 0.0 } + next()))
+                .collect::<Vec<_>>(),
+        );
+        truth.push(blob);
+    }
+    let s = segment(&data, 3, 1, &no_check).unwrap();
+    assert_eq!(s.sizes, vec![20_000; 3]);
+    // Same blob, same segment; different blobs, different segments.
+    let of_blob: Vec<u32> = (0..3).map(|b| s.segment[b]).collect();
+    assert!(of_blob[0] != of_blob[1] && of_blob[1] != of_blob[2] && of_blob[0] != of_blob[2]);
+    for (seg, &blob) in s.segment.iter().zip(&truth) {
+        assert_eq!(*seg, of_blob[blob]);
+    }
+}

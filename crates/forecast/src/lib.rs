@@ -12,6 +12,7 @@ pub mod backtest;
 pub mod batch;
 pub mod dated;
 pub mod decompose;
+mod ets;
 mod methods;
 pub mod season;
 

@@ -1,11 +1,6 @@
 //! The single forecasting models, each on a scaled, season-adjusted (where
 //! the caller adjusts) series, each with a normal prediction interval.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
-use augurs::ets::AutoETS;
-use augurs::{Fit, Predict};
-
 use crate::season::{least_squares_line, Adjustment};
 
 /// A forecast in the scaled space, before multiplying back.
@@ -113,21 +108,20 @@ pub fn theta(z: &[f64], horizon: usize, quantile: f64) -> Option<Fitted> {
 }
 
 /// Simple exponential smoothing fitted by least squares.
-struct Ses {
-    alpha: f64,
+pub(crate) struct Ses {
+    pub alpha: f64,
     /// The level after the last point.
-    level: f64,
+    pub level: f64,
     /// Sum of squared one-step errors.
-    sse: f64,
+    pub sse: f64,
 }
 
 impl Ses {
     /// The one-step forecast of point t is A_t + (1-α)^t·ℓ₀, linear in the
     /// initial level ℓ₀, so for each α the best ℓ₀ has a closed form and only
     /// α is searched: a grid, then golden-section search around its best.
-    fn fit(z: &[f64]) -> Ses {
-        const LOW: f64 = 1e-4;
-        const HIGH: f64 = 0.9999;
+    pub(crate) fn fit(z: &[f64]) -> Ses {
+        use crate::ets::{HIGH, LOW};
         const GRID: usize = 20;
         let step = (HIGH - LOW) / GRID as f64;
         let best = (0..=GRID)
@@ -155,54 +149,23 @@ impl Ses {
     }
 
     fn at(z: &[f64], alpha: f64) -> Ses {
-        let decay = 1.0 - alpha;
-        // Running A_t, (1-α)^t and the sums of the least-squares problem in ℓ₀.
-        let (mut a, mut c) = (0.0, 1.0);
-        let (mut scr, mut scc, mut srr) = (0.0, 0.0, 0.0);
-        for &y in z {
-            let r = y - a;
-            scr += c * r;
-            scc += c * c;
-            srr += r * r;
-            a = alpha * y + decay * a;
-            c *= decay;
-        }
-        let l0 = scr / scc;
+        let s = crate::ets::Smoothing {
+            alpha,
+            beta: 0.0,
+            phi: 1.0,
+        };
+        let p = crate::ets::profile::<false>(z, s);
         Ses {
             alpha,
-            level: a + c * l0,
-            sse: (srr - scr * scr / scc).max(0.0),
+            level: p.level,
+            sse: p.sse,
         }
     }
 }
 
-// augurs has `todo!()`/`unwrap()` paths (interval formulas for some model
-// classes, a sort on NaN). The inputs we pass should never reach them, but a
-// panic inside a database backend is never acceptable, so every library call
-// is wrapped and a panic just means "no forecast from this model".
-
-/// Non-seasonal AutoETS (augurs): the best of the error, trend and damping
-/// combinations by AICc.
-pub fn auto_ets(z: &[f64], horizon: usize, level: f64) -> Option<Fitted> {
-    let (result, method) = catch_unwind(AssertUnwindSafe(|| {
-        let fitted = AutoETS::non_seasonal().fit(z).ok()?;
-        let model = fitted.model();
-        let kind = model.model_type();
-        let damped = if model.damped() { "d" } else { "" };
-        let method = format!("AutoETS({},{}{damped},N)", kind.error, kind.trend);
-        Some((fitted.predict(horizon, level).ok()?, method))
-    }))
-    .ok()??;
-    let intervals = result.intervals?;
-    let f = Fitted {
-        point: result.point,
-        lower: intervals.lower,
-        upper: intervals.upper,
-        method,
-    };
-    let complete = f.point.len() == horizon && f.lower.len() == horizon && f.upper.len() == horizon;
-    (complete && f.is_finite()).then_some(f)
-}
+/// Non-seasonal AutoETS: the best of the error, trend and damping
+/// combinations by AICc (our own, in `ets`: augurs' was 6x slower).
+pub use crate::ets::auto_ets;
 
 fn root_mean_square(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, count) = values.fold((0.0, 0usize), |(s, c), v| (s + v * v, c + 1));

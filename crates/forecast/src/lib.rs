@@ -219,7 +219,7 @@ pub(crate) fn forecast_with_candidates(
         });
     }
 
-    // Fit on y / max|y| and scale back: augurs' likelihoods square the data
+    // Fit on y / max|y| and scale back: the likelihoods square the data
     // (1e300 would overflow). A pure scale keeps the sign of every value, so
     // the multiplicative models stay available for positive series, and it
     // costs at most an ulp of f64 precision.

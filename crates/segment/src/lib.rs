@@ -11,8 +11,8 @@ use std::ops::{Add, Mul, Sub};
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
-use rayon::prelude::*;
 use rand_xoshiro::Xoshiro256Plus;
+use rayon::prelude::*;
 
 /// k-means++ restarts; the best (lowest inertia) run wins.
 pub const N_RUNS: usize = 10;
@@ -128,7 +128,10 @@ pub fn segment(
     // The working copy; if f32 merges rows that f64 keeps apart, f32 could
     // not make k non-empty segments, so the passes stay in f64.
     let work: Vec<Work> = z.iter().map(|&v| Work::from_f64(v)).collect();
-    let narrow = count_distinct(work.chunks_exact(d).map(|r| r.iter().map(|v| v.to_f64())), k) == k;
+    let narrow = count_distinct(
+        work.chunks_exact(d).map(|r| r.iter().map(|v| v.to_f64())),
+        k,
+    ) == k;
 
     // One generator, jumped ahead 2^128 steps per run: independent streams
     // that depend only on `seed`.
@@ -270,7 +273,9 @@ const BLOCK: usize = 4096;
 type Work = f32;
 
 /// The two float types a distance pass can run in.
-trait Real: Copy + Send + Sync + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+trait Real:
+    Copy + Send + Sync + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
+{
     const ZERO: Self;
     const INFINITY: Self;
     fn from_f64(v: f64) -> Self;
@@ -299,28 +304,42 @@ impl Real for f64 {
     }
 }
 
-/// `points` (m × d, row-major) transposed to d × m in `T`, so that the
-/// distance kernel runs over the m points in SIMD lanes.
-fn transposed<T: Real>(points: &[f64], d: usize) -> Vec<T> {
+/// Points per group in the distance kernel: 8 f32 lanes fill an AVX
+/// register (two SSE ones), and a fixed width lets the compiler unroll and
+/// vectorise the lane loop whatever k is.
+const LANES: usize = 8;
+
+/// `points` (m × d, row-major) as ⌈m / LANES⌉ groups of d lane arrays
+/// (coordinate j of the group's points together). Lanes past m are +∞, so
+/// they are never nearest.
+fn grouped<T: Real>(points: &[f64], d: usize) -> Vec<[T; LANES]> {
     let m = points.len() / d;
-    let mut t = Vec::with_capacity(m * d);
-    for j in 0..d {
-        t.extend((0..m).map(|c| T::from_f64(points[c * d + j])));
+    let mut out = vec![[T::INFINITY; LANES]; m.div_ceil(LANES) * d];
+    for (c, point) in points.chunks_exact(d).enumerate() {
+        for (j, &v) in point.iter().enumerate() {
+            out[(c / LANES) * d + j][c % LANES] = T::from_f64(v);
+        }
     }
-    t
+    out
 }
 
-/// Squared distances from `x` to each point of `ct` (d × m, see
-/// [`transposed`]) into `out` (m). The loop over the points has no
-/// reduction in it, so it vectorises without reordering any sum.
+/// Squared distances from `x` to each point of `groups` (see [`grouped`])
+/// into `out` (LANES per group). Each lane has its own sum, so the
+/// vectorised loop reorders no addition.
 #[inline(always)]
-fn sq_dists_to<T: Real>(x: &[T], ct: &[T], out: &mut [T]) {
-    out.fill(T::ZERO);
-    for (&xj, col) in x.iter().zip(ct.chunks_exact(out.len())) {
-        for (o, &c) in out.iter_mut().zip(col) {
-            let diff = xj - c;
-            *o = *o + diff * diff;
+fn sq_dists_to<T: Real>(x: &[T], groups: &[[T; LANES]], out: &mut [T]) {
+    for (group, out) in groups
+        .chunks_exact(x.len())
+        .zip(out.chunks_exact_mut(LANES))
+    {
+        let mut acc = [T::ZERO; LANES];
+        for (&xj, c) in x.iter().zip(group) {
+            for l in 0..LANES {
+                let diff = xj - c[l];
+                acc[l] = acc[l] + diff * diff;
+            }
         }
+        out.copy_from_slice(&acc);
     }
 }
 
@@ -346,7 +365,7 @@ struct Sums {
 /// `labels`, and the per-cluster sums of the rows, reduced in block order.
 fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32]) -> Sums {
     let k = centroids.len() / d;
-    let ct = transposed::<T>(centroids, d);
+    let ct = grouped::<T>(centroids, d);
     let parts: Vec<Sums> = x
         .par_chunks(BLOCK * d)
         .zip(labels.par_chunks_mut(BLOCK))
@@ -355,7 +374,7 @@ fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32])
                 sums: vec![0.0; k * d],
                 counts: vec![0; k],
             };
-            let mut dists = vec![T::ZERO; k];
+            let mut dists = vec![T::ZERO; k.next_multiple_of(LANES)];
             for (row, label) in rows.chunks_exact(d).zip(labels) {
                 sq_dists_to(row, &ct, &mut dists);
                 let c = nearest(&dists).0;
@@ -373,8 +392,16 @@ fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32])
         counts: vec![0; k],
     };
     for part in parts {
-        total.sums.iter_mut().zip(&part.sums).for_each(|(t, s)| *t += s);
-        total.counts.iter_mut().zip(&part.counts).for_each(|(t, c)| *t += c);
+        total
+            .sums
+            .iter_mut()
+            .zip(&part.sums)
+            .for_each(|(t, s)| *t += s);
+        total
+            .counts
+            .iter_mut()
+            .zip(&part.counts)
+            .for_each(|(t, c)| *t += c);
     }
     total
 }
@@ -428,19 +455,18 @@ fn sample<T: Real>(weights: &[T], block_sums: &[f64], r: f64) -> usize {
     last
 }
 
-/// `closest` lowered to each row's squared distance to `centre`; returns
-/// the sum of `closest` per block.
-fn add_centre<T: Real>(x: &[T], d: usize, centre: &[f64], closest: &mut [T]) -> Vec<f64> {
-    let ct = transposed::<T>(centre, d);
-    x.par_chunks(BLOCK * d)
-        .zip(closest.par_chunks_mut(BLOCK))
-        .map(|(rows, closest)| {
-            let mut dist = [T::ZERO];
+/// `closest` lowered to `dist(i)` for every row i; returns the sum of
+/// `closest` per block.
+fn lower_closest<T: Real>(closest: &mut [T], dist: impl Fn(usize) -> T + Sync) -> Vec<f64> {
+    closest
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .map(|(b, closest)| {
             let mut sum = 0.0;
-            for (row, best) in rows.chunks_exact(d).zip(closest) {
-                sq_dists_to(row, &ct, &mut dist);
-                if dist[0] < *best {
-                    *best = dist[0];
+            for (i, best) in closest.iter_mut().enumerate() {
+                let v = dist(b * BLOCK + i);
+                if v < *best {
+                    *best = v;
                 }
                 sum += best.to_f64();
             }
@@ -468,8 +494,16 @@ fn seed_centres<T: Real>(
     let first = ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize;
     let mut centres: Vec<f64> = row(first).collect();
     let mut closest = vec![T::INFINITY; n];
-    let mut block_sums = add_centre(x, d, &centres, &mut closest);
+    let mut block_sums = lower_closest(&mut closest, |i| {
+        let r = &x[i * d..(i + 1) * d];
+        r.iter()
+            .zip(&x[first * d..])
+            .fold(T::ZERO, |s, (&a, &b)| s + (a - b) * (a - b))
+    });
     let mut candidates = Vec::with_capacity(trials * d);
+    // Each row's squared distance to each candidate, `width` a row.
+    let width = trials.next_multiple_of(LANES);
+    let mut to_candidates = vec![T::ZERO; n * width];
     for _ in 1..k {
         check();
         let potential: f64 = block_sums.iter().sum();
@@ -478,16 +512,20 @@ fn seed_centres<T: Real>(
             .collect();
         candidates.clear();
         picks.iter().for_each(|&i| candidates.extend(row(i)));
-        let ct = transposed::<T>(&candidates, d);
+        let ct = grouped::<T>(&candidates, d);
         let parts: Vec<Vec<f64>> = x
             .par_chunks(BLOCK * d)
             .zip(closest.par_chunks(BLOCK))
-            .map(|(rows, closest)| {
-                let mut dists = vec![T::ZERO; trials];
+            .zip(to_candidates.par_chunks_mut(BLOCK * width))
+            .map(|((rows, closest), out)| {
                 let mut pots = vec![0.0; trials];
-                for (r, &best) in rows.chunks_exact(d).zip(closest) {
-                    sq_dists_to(r, &ct, &mut dists);
-                    for (p, &v) in pots.iter_mut().zip(&dists) {
+                for ((r, &best), dists) in rows
+                    .chunks_exact(d)
+                    .zip(closest)
+                    .zip(out.chunks_exact_mut(width))
+                {
+                    sq_dists_to(r, &ct, dists);
+                    for (p, &v) in pots.iter_mut().zip(&dists[..trials]) {
                         *p += if v < best { v } else { best }.to_f64();
                     }
                 }
@@ -498,10 +536,9 @@ fn seed_centres<T: Real>(
         for part in &parts {
             pots.iter_mut().zip(part).for_each(|(p, v)| *p += v);
         }
-        let chosen = picks[nearest(&pots).0];
-        let centre: Vec<f64> = row(chosen).collect();
-        block_sums = add_centre(x, d, &centre, &mut closest);
-        centres.extend(centre);
+        let t = nearest(&pots).0;
+        block_sums = lower_closest(&mut closest, |i| to_candidates[i * width + t]);
+        centres.extend(row(picks[t]));
     }
     centres
 }
@@ -639,10 +676,17 @@ fn number_segments(a: Assignment, original: ArrayView2<f64>) -> Segmentation {
         }
     }
     Segmentation {
-        segment: a.labels.iter().map(|&c| rank[c as usize] as u32 + 1).collect(),
+        segment: a
+            .labels
+            .iter()
+            .map(|&c| rank[c as usize] as u32 + 1)
+            .collect(),
         distance: a.sq_dists.iter().map(|v| v.sqrt()).collect(),
         sizes: order.iter().map(|&c| a.counts[c]).collect(),
-        centroids: order.iter().map(|&c| a.centroids[c * d..(c + 1) * d].to_vec()).collect(),
+        centroids: order
+            .iter()
+            .map(|&c| a.centroids[c * d..(c + 1) * d].to_vec())
+            .collect(),
         feature_means,
         inertia: a.inertia,
     }

@@ -178,7 +178,7 @@ fn read_series(
     series_column: Option<&str>,
 ) -> Vec<Series> {
     let (query, cursor) = Spi::connect(|client| {
-        let columns = table_columns(&client, relation);
+        let columns = table_columns(client, relation);
         let require = |name: &str, is: fn(&Column) -> bool, what: &str| {
             let column = find_column(&columns, name, relation);
             if !is(column) {
@@ -197,7 +197,7 @@ fn read_series(
             "SELECT {}::timestamptz, {}::float8, {id} FROM {}",
             quote_ident(time_column),
             quote_ident(value_column),
-            relation_name(&client, relation)
+            relation_name(client, relation)
         );
         let cursor = client.open_cursor(query.as_str(), &[]).detach_into_name();
         (query, cursor)

@@ -3,6 +3,24 @@
 //!
 //! The crate never touches Postgres. The long loop takes a `check` callback
 //! that the glue wires to Postgres' interrupt check.
+//!
+//! The k-means is our own (it replaced linfa's, which took 22.9 s against
+//! scikit-learn's 6.3 s on the synthetic table with 1.061× its inertia):
+//! greedy k-means++ seeding, then Lloyd passes over fixed row blocks with a
+//! fixed-width distance kernel in f32 (measured against f64 at `Work`).
+//!
+//! Measured side by side in one process run on 2 threads (2026-12-03, a
+//! machine shared with other builds): a Python script times scikit-learn 1.9.1
+//! `StandardScaler` + `KMeans(init='k-means++', n_init=10, random_state=0)`
+//! (second of two fits), then `segment()` with [`DEFAULT_SEED`] on the same
+//! values (the time includes standardisation), then
+//! `retailml-bench segment rows.jsonl K`; inertia is recomputed for both from
+//! the labels in scikit-learn's standardised matrix.
+//!
+//! | data | scikit-learn s | `segment()` s | retailml-bench s | inertia ratio |
+//! |---|---|---|---|---|
+//! | CDNOW RFM 23,570 × 3, k = 5 | 0.28 | 0.12 | 0.09 | 0.99998 |
+//! | synthetic 1,000,000 × 16, k = 8 | 6.97 | 4.33 | 3.76 | 1.00000 |
 
 use std::collections::HashSet;
 use std::fmt;
@@ -269,7 +287,10 @@ fn count_distinct<R: Iterator<Item = f64>>(rows: impl Iterator<Item = R>, limit:
 const BLOCK: usize = 4096;
 
 /// The float type of the seeding and Lloyd distance passes. The final
-/// assignment, centroids, distances and inertia are always f64.
+/// assignment, centroids, distances and inertia are always f64. Measured on
+/// the synthetic 1,000,000 × 16 table, k = 8, 2 threads, the two builds run
+/// alternately: f32 3.84 / 4.32 / 4.69 s, f64 5.51 / 6.07 / 6.30 s, the same
+/// segments and inertia (1,913,118.09) from both. Half the bytes per pass.
 type Work = f32;
 
 /// The two float types a distance pass can run in.

@@ -89,6 +89,12 @@ pub struct Segmentation {
     pub feature_means: Vec<Vec<f64>>,
     /// Total within-segment sum of squared distances, standardised space.
     pub inertia: f64,
+    /// Per feature, the column mean: the value a NULL takes and the centre
+    /// of standardisation (saved models apply exactly these).
+    pub means: Vec<f64>,
+    /// Per feature, the population standard deviation; 0 for a constant
+    /// column, whose z-score is always 0.
+    pub scales: Vec<f64>,
 }
 
 /// Split `rows` into `k` segments with k-means.
@@ -122,7 +128,7 @@ pub fn segment(
             "k must be at most {MAX_K}, got {k}"
         )));
     }
-    let (original, z) = prepare(rows)?;
+    let (original, z, means, scales) = prepare(rows)?;
     let n = original.nrows();
     if k == 0 || k > n {
         return Err(SegmentError::InvalidParameter(format!(
@@ -173,11 +179,19 @@ pub fn segment(
     let best = best.ok_or_else(|| {
         SegmentError::Internal("k-means left a segment empty in every run".to_string())
     })?;
-    Ok(number_segments(best, original.view()))
+    Ok(Segmentation {
+        means,
+        scales,
+        ..number_segments(best, original.view())
+    })
 }
 
-/// Validate `rows`, impute NULLs, and return (original, standardised) matrices.
-fn prepare(rows: &[Vec<Option<f64>>]) -> Result<(Array2<f64>, Array2<f64>), SegmentError> {
+/// The original and standardised matrices, the column means and the
+/// standard deviations (0 for a constant column).
+type Prepared = (Array2<f64>, Array2<f64>, Vec<f64>, Vec<f64>);
+
+/// Validate `rows`, impute NULLs, and standardise.
+fn prepare(rows: &[Vec<Option<f64>>]) -> Result<Prepared, SegmentError> {
     let Some(first) = rows.first() else {
         return Err(SegmentError::UnusableData(
             "there are no rows to segment".to_string(),
@@ -233,40 +247,50 @@ fn prepare(rows: &[Vec<Option<f64>>]) -> Result<(Array2<f64>, Array2<f64>), Segm
         }
     }
 
-    let mut z = Array2::<f64>::zeros((n, d));
-    for (j, col) in original.axis_iter(Axis(1)).enumerate() {
-        let (lo, hi) = col
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
-                (lo.min(x), hi.max(x))
-            });
-        if lo == hi {
-            // Constant: all z = 0, already in place.
-            continue;
-        }
-        // Imputed values equal the column mean, so the mean is unchanged.
-        let mean = means[j];
-        // Scale by the largest deviation before squaring, so that values
-        // near f64::MAX still give a finite standard deviation.
-        let spread = col.iter().fold(0.0_f64, |m, &x| m.max((x - mean).abs()));
-        let var = col
-            .iter()
-            .map(|&x| ((x - mean) / spread).powi(2))
-            .sum::<f64>()
-            / n as f64;
-        let sd = spread * var.sqrt();
-        for (i, &x) in col.iter().enumerate() {
-            let v = (x - mean) / sd;
-            if !v.is_finite() {
-                return Err(SegmentError::UnusableData(format!(
-                    "feature {} has values too large to standardise",
-                    j + 1
-                )));
-            }
-            z[[i, j]] = v;
+    // Row by row with a running value per column: the matrix is row-major,
+    // and a pass per column would stride through all of it d times.
+    // Imputed values equal the column mean, so the mean is unchanged.
+    let mut lo = vec![f64::INFINITY; d];
+    let mut hi = vec![f64::NEG_INFINITY; d];
+    // The largest deviation, to scale by before squaring, so that values
+    // near f64::MAX still give a finite standard deviation.
+    let mut spread = vec![0.0_f64; d];
+    for row in original.rows() {
+        for (j, &x) in row.iter().enumerate() {
+            lo[j] = lo[j].min(x);
+            hi[j] = hi[j].max(x);
+            spread[j] = spread[j].max((x - means[j]).abs());
         }
     }
-    Ok((original, z))
+    let mut var = vec![0.0_f64; d];
+    for row in original.rows() {
+        for (j, &x) in row.iter().enumerate() {
+            var[j] += ((x - means[j]) / spread[j]).powi(2);
+        }
+    }
+    // A constant column has no spread and stays all zeros: it carries no
+    // information.
+    let sd: Vec<Option<f64>> = (0..d)
+        .map(|j| (lo[j] != hi[j]).then(|| spread[j] * (var[j] / n as f64).sqrt()))
+        .collect();
+    let mut z = Array2::<f64>::zeros((n, d));
+    let mut too_large = vec![false; d];
+    for (row, mut out) in original.rows().into_iter().zip(z.rows_mut()) {
+        for (j, (&x, v)) in row.iter().zip(out.iter_mut()).enumerate() {
+            if let Some(sd) = sd[j] {
+                *v = (x - means[j]) / sd;
+                too_large[j] |= !v.is_finite();
+            }
+        }
+    }
+    if let Some(j) = too_large.iter().position(|&t| t) {
+        return Err(SegmentError::UnusableData(format!(
+            "feature {} has values too large to standardise",
+            j + 1
+        )));
+    }
+    let scales = sd.iter().map(|s| s.unwrap_or(0.0)).collect();
+    Ok((original, z, means, scales))
 }
 
 /// Distinct rows, counting no further than `limit`.
@@ -364,6 +388,30 @@ fn sq_dists_to<T: Real>(x: &[T], groups: &[[T; LANES]], out: &mut [T]) {
     }
 }
 
+/// The work of one row block in a distance pass.
+trait Block {
+    type Out;
+    /// `#[inline(always)]` in every impl, so that [`simd`] compiles it into
+    /// its AVX2 body.
+    fn run(self) -> Self::Out;
+}
+
+/// Runs `block` compiled for AVX2 when the CPU has it. No FMA, and each
+/// lane keeps its own sums, so both paths give the same bits.
+#[inline(always)]
+fn simd<B: Block>(block: B) -> B::Out {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[target_feature(enable = "avx2")]
+        fn avx2<B: Block>(block: B) -> B::Out {
+            block.run()
+        }
+        // SAFETY: the CPU has AVX2.
+        return unsafe { avx2(block) };
+    }
+    block.run()
+}
+
 /// Index and value of the smallest entry, ties to the lower index.
 #[inline(always)]
 fn nearest<T: Real>(dists: &[T]) -> (usize, T) {
@@ -382,6 +430,15 @@ struct Sums {
     counts: Vec<usize>,
 }
 
+impl Sums {
+    fn zeros(k: usize, d: usize) -> Self {
+        Sums {
+            sums: vec![0.0; k * d],
+            counts: vec![0; k],
+        }
+    }
+}
+
 /// One Lloyd assignment pass: the nearest centroid of every row into
 /// `labels`, and the per-cluster sums of the rows, reduced in block order.
 fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32]) -> Sums {
@@ -391,27 +448,16 @@ fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32])
         .par_chunks(BLOCK * d)
         .zip(labels.par_chunks_mut(BLOCK))
         .map(|(rows, labels)| {
-            let mut part = Sums {
-                sums: vec![0.0; k * d],
-                counts: vec![0; k],
-            };
-            let mut dists = vec![T::ZERO; k.next_multiple_of(LANES)];
-            for (row, label) in rows.chunks_exact(d).zip(labels) {
-                sq_dists_to(row, &ct, &mut dists);
-                let c = nearest(&dists).0;
-                *label = c as u32;
-                part.counts[c] += 1;
-                for (s, &v) in part.sums[c * d..(c + 1) * d].iter_mut().zip(row) {
-                    *s += v.to_f64();
-                }
-            }
-            part
+            simd(LloydBlock {
+                rows,
+                labels,
+                ct: &ct,
+                k,
+                d,
+            })
         })
         .collect();
-    let mut total = Sums {
-        sums: vec![0.0; k * d],
-        counts: vec![0; k],
-    };
+    let mut total = Sums::zeros(k, d);
     for part in parts {
         total
             .sums
@@ -425,6 +471,68 @@ fn lloyd_pass<T: Real>(x: &[T], d: usize, centroids: &[f64], labels: &mut [u32])
             .for_each(|(t, c)| *t += c);
     }
     total
+}
+
+/// One block of [`lloyd_pass`].
+struct LloydBlock<'a, T> {
+    rows: &'a [T],
+    labels: &'a mut [u32],
+    ct: &'a [[T; LANES]],
+    k: usize,
+    d: usize,
+}
+
+impl<T: Real> Block for LloydBlock<'_, T> {
+    type Out = Sums;
+    #[inline(always)]
+    fn run(self) -> Sums {
+        let (k, d) = (self.k, self.d);
+        let mut part = Sums::zeros(k, d);
+        let mut dists = vec![T::ZERO; k.next_multiple_of(LANES)];
+        for (row, label) in self.rows.chunks_exact(d).zip(self.labels) {
+            sq_dists_to(row, self.ct, &mut dists);
+            let c = nearest(&dists).0;
+            *label = c as u32;
+            part.counts[c] += 1;
+            for (s, &v) in part.sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+                *s += v.to_f64();
+            }
+        }
+        part
+    }
+}
+
+/// One block of the candidate pass of [`seed_centres`]: each row's squared
+/// distance to each candidate into `out`, and per candidate the potential
+/// of the block were it chosen.
+struct CandidateBlock<'a, T> {
+    rows: &'a [T],
+    closest: &'a [T],
+    out: &'a mut [T],
+    ct: &'a [[T; LANES]],
+    trials: usize,
+    d: usize,
+}
+
+impl<T: Real> Block for CandidateBlock<'_, T> {
+    type Out = Vec<f64>;
+    #[inline(always)]
+    fn run(self) -> Vec<f64> {
+        let width = self.out.len() / self.closest.len();
+        let mut pots = vec![0.0; self.trials];
+        for ((r, &best), dists) in self
+            .rows
+            .chunks_exact(self.d)
+            .zip(self.closest)
+            .zip(self.out.chunks_exact_mut(width))
+        {
+            sq_dists_to(r, self.ct, dists);
+            for (p, &v) in pots.iter_mut().zip(&dists[..self.trials]) {
+                *p += if v < best { v } else { best }.to_f64();
+            }
+        }
+        pots
+    }
 }
 
 /// Cluster means from `sums`; an empty cluster keeps its old centroid (the
@@ -539,18 +647,14 @@ fn seed_centres<T: Real>(
             .zip(closest.par_chunks(BLOCK))
             .zip(to_candidates.par_chunks_mut(BLOCK * width))
             .map(|((rows, closest), out)| {
-                let mut pots = vec![0.0; trials];
-                for ((r, &best), dists) in rows
-                    .chunks_exact(d)
-                    .zip(closest)
-                    .zip(out.chunks_exact_mut(width))
-                {
-                    sq_dists_to(r, &ct, dists);
-                    for (p, &v) in pots.iter_mut().zip(&dists[..trials]) {
-                        *p += if v < best { v } else { best }.to_f64();
-                    }
-                }
-                pots
+                simd(CandidateBlock {
+                    rows,
+                    closest,
+                    out,
+                    ct: &ct,
+                    trials,
+                    d,
+                })
             })
             .collect();
         let mut pots = vec![0.0; trials];
@@ -710,6 +814,8 @@ fn number_segments(a: Assignment, original: ArrayView2<f64>) -> Segmentation {
             .collect(),
         feature_means,
         inertia: a.inertia,
+        means: Vec::new(),
+        scales: Vec::new(),
     }
 }
 

@@ -856,6 +856,29 @@ mod tests {
     }
 
     #[test]
+    fn simd_and_portable_passes_agree_bit_for_bit() {
+        let mut rng = Xoshiro256Plus::seed_from_u64(4);
+        let (d, k) = (7, 13);
+        let x: Vec<f32> = (0..d * 3000).map(|_| uniform(&mut rng) as f32).collect();
+        let centroids: Vec<f64> = (0..d * k).map(|_| uniform(&mut rng)).collect();
+        let ct = grouped::<f32>(&centroids, d);
+        let (mut a, mut b) = (vec![0_u32; 3000], vec![0_u32; 3000]);
+        let block = |labels| LloydBlock {
+            rows: &x,
+            labels,
+            ct: &ct,
+            k,
+            d,
+        };
+        let fast = simd(block(&mut a));
+        let plain = block(&mut b).run();
+        assert_eq!(a, b);
+        assert_eq!(fast.counts, plain.counts);
+        let bits = |s: &Sums| s.sums.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&plain));
+    }
+
+    #[test]
     fn empty_cluster_is_repaired() {
         let z = blobs(200);
         // The third centroid is far from every row, so the first pass

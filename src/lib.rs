@@ -13,6 +13,7 @@ mod gucs;
 mod image;
 mod model_cache;
 mod models;
+mod rfm;
 mod segment;
 mod threads;
 mod vector;

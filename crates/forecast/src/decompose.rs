@@ -1,9 +1,9 @@
 //! Decomposition of a series into trend, seasonal and remainder parts, so an
 //! analyst can see what a forecast builds on (BigQuery's ML.EXPLAIN_FORECAST).
 //!
-//! The decomposition is additive and exact: for every period trend + seasonal
-//! + remainder is the (filled) series value, because the remainder is defined
-//! as what the other two leave. Seasons are tested as [`crate::forecast`]
+//! The decomposition is additive and exact: for every period, trend plus
+//! seasonal plus remainder is the (filled) series value, because the
+//! remainder is defined as what the other two leave. Seasons are tested as [`crate::forecast`]
 //! tests them ([`season::confirmed`]); the confirmed ones are taken out by
 //! STL (MSTL for several, in f64 throughout) and `seasonal` is their sum.
 //! With no season, `seasonal` is 0 and the trend is the least-squares line:

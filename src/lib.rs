@@ -15,6 +15,7 @@ mod model_cache;
 mod models;
 mod rfm;
 mod segment;
+mod segment_models;
 mod threads;
 mod vector;
 

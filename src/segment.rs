@@ -12,29 +12,33 @@ use crate::error::{raise, OrRaise};
 /// k-means segments of the rows of `customers`. Features default to every
 /// numeric column except the key; the key defaults to the primary key.
 /// Segments are numbered 1..k by size, largest first; `distance` is to the
-/// segment's centroid in standardised (z-score) space. A NULL table or k
-/// gives no rows, as a STRICT function would.
-#[pg_extern(stable, cost = 100000)]
+/// segment's centroid in standardised (z-score) space. A NULL k chooses k
+/// by silhouette; a NULL table gives no rows. With `model_name` the fit is
+/// saved in retailml.segment_models, hence VOLATILE.
+#[pg_extern(volatile, cost = 100000)]
 fn segment_customers(
     customers: Option<PgRelation>,
     k: Option<i32>,
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     id_column: default!(Option<String>, "NULL"),
+    model_name: default!(Option<String>, "NULL"),
 ) -> TableIterator<'static, (name!(customer_id, String), name!(segment, i32), name!(distance, f64))> {
-    let (Some(customers), Some(k)) = (customers, k) else {
+    let Some(customers) = customers else {
         return TableIterator::empty();
     };
-    let Ok(k) = usize::try_from(k) else {
-        raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("k must be at least 1, got {k}"), None);
-    };
+    let k = k.map(|k| {
+        usize::try_from(k).unwrap_or_else(|_| {
+            raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("k must be at least 1, got {k}"), None)
+        })
+    });
     let relation = customers.oid();
     drop(customers);
 
-    let (ids, rows) = Spi::connect(|client| {
-        let columns = table_columns(&client, relation);
+    let (key, features, ids, rows) = Spi::connect(|client| {
+        let columns = table_columns(client, relation);
         let key = match id_column {
             Some(name) => find_column(&columns, &name, relation).name.clone(),
-            None => primary_key(&client, relation),
+            None => primary_key(client, relation),
         };
         let features = match features {
             Some(names) if names.is_empty() => {
@@ -46,15 +50,7 @@ fn segment_customers(
                     let Some(name) = name else {
                         raise(ERRCODE_INVALID_PARAMETER_VALUE, "features must not contain NULL", None)
                     };
-                    let column = find_column(&columns, &name, relation);
-                    if !column.numeric {
-                        raise(
-                            ERRCODE_INVALID_PARAMETER_VALUE,
-                            format!("column \"{}\" is not numeric (it is {})", column.name, column.type_name),
-                            None,
-                        );
-                    }
-                    column.name.clone()
+                    numeric_column(&columns, &name, relation)
                 })
                 .collect::<Vec<_>>(),
             None => columns.iter().filter(|c| c.numeric && c.name != key).map(|c| c.name.clone()).collect(),
@@ -62,17 +58,45 @@ fn segment_customers(
         if features.is_empty() {
             raise(
                 ERRCODE_DATA_EXCEPTION,
-                format!("table {} has no numeric column to segment on", relation_name(&client, relation)),
+                format!("table {} has no numeric column to segment on", relation_name(client, relation)),
                 Some("pass features => ARRAY['column', ...] naming numeric columns"),
             );
         }
-        read_rows(&client, relation, &key, &features)
+        let (ids, rows) = read_rows(client, relation, &key, &features);
+        (key, features, ids, rows)
     });
 
-    let check = || {
-        pgrx::check_for_interrupts!();
+    let seed = retailml_segment::DEFAULT_SEED;
+    let (segmentation, choice) = match k {
+        Some(k) => (retailml_segment::segment(&rows, k, seed, &check).or_raise(), None),
+        None => {
+            let mut choice = retailml_segment::choose_k::choose_k(&rows, seed, &check).or_raise();
+            let scores: Vec<String> = choice.scores.iter().map(|(k, s)| format!("k={k} {s:.3}")).collect();
+            pgrx::notice!(
+                "chose k = {} by mean silhouette on {} rows ({})",
+                choice.k,
+                choice.sample_rows,
+                scores.join(", ")
+            );
+            let fit = match choice.fit.take() {
+                Some(fit) => fit,
+                None => retailml_segment::segment(&rows, choice.k, seed, &check).or_raise(),
+            };
+            (fit, Some(choice))
+        }
     };
-    let segmentation = retailml_segment::segment(&rows, k, retailml_segment::DEFAULT_SEED, &check).or_raise();
+    if let Some(name) = model_name {
+        crate::segment_models::save(&crate::segment_models::Fit {
+            name: &name,
+            relation,
+            key: &key,
+            features: &features,
+            rows: &rows,
+            segmentation: &segmentation,
+            choice: choice.as_ref(),
+            seed,
+        });
+    }
     let out: Vec<(String, i32, f64)> = ids
         .into_iter()
         .zip(segmentation.segment)
@@ -80,6 +104,24 @@ fn segment_customers(
         .map(|((id, segment), distance)| (id, segment as i32, distance))
         .collect();
     TableIterator::new(out)
+}
+
+/// Postgres' interrupt check, for the cores' `check` callbacks.
+pub(crate) fn check() {
+    pgrx::check_for_interrupts!();
+}
+
+/// The name of column `name`, which must exist (42703) and be numeric (22023).
+pub(crate) fn numeric_column(columns: &[Column], name: &str, relation: pg_sys::Oid) -> String {
+    let column = find_column(columns, name, relation);
+    if !column.numeric {
+        raise(
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("column \"{}\" is not numeric (it is {})", column.name, column.type_name),
+            None,
+        );
+    }
+    column.name.clone()
 }
 
 pub(crate) struct Column {
@@ -134,7 +176,7 @@ pub(crate) fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> St
         .unwrap_or_default()
 }
 
-fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
+pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
     let keys: Vec<String> = client
         .select(
             "SELECT a.attname::text
@@ -163,7 +205,7 @@ fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
 
 /// Reads the key as text and every feature as float8, skipping rows whose
 /// key is NULL (they could not be reported back).
-fn read_rows(
+pub(crate) fn read_rows(
     client: &SpiClient<'_>,
     relation: pg_sys::Oid,
     key: &str,
@@ -255,9 +297,11 @@ mod tests {
     }
 
     #[pg_test]
-    fn null_k_gives_no_rows() {
+    fn null_k_chooses_k() {
         make_table();
-        let rows = Spi::get_one::<i64>("SELECT count(*) FROM segment_customers('shoppers'::regclass, NULL)");
-        assert_eq!(rows, Ok(Some(0)));
+        let segments = Spi::get_one::<i64>(
+            "SELECT count(DISTINCT segment) FROM segment_customers('shoppers'::regclass, NULL)",
+        );
+        assert_eq!(segments, Ok(Some(2)));
     }
 }

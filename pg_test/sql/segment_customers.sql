@@ -29,8 +29,9 @@ SELECT count(DISTINCT segment) AS segments
 CREATE VIEW big_spenders AS SELECT shopper_id, spend, visits FROM shoppers WHERE spend > 50;
 SELECT bool_and(distance >= 0) AS nonnegative
   FROM segment_customers('big_spenders'::regclass, 2, id_column => 'shopper_id');
--- NULL arguments give no rows.
-SELECT count(*) AS null_k FROM segment_customers('shoppers'::regclass, NULL);
+-- A NULL k is chosen by silhouette (more in segment_models.sql); a NULL table gives no rows.
+SELECT count(DISTINCT segment) AS chosen_k FROM segment_customers('shoppers'::regclass, NULL);
+SELECT count(*) AS null_table FROM segment_customers(NULL, 3);
 -- Bad input: clear errors with the documented SQLSTATE.
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, 0)$$) AS zero_k;
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('shoppers'::regclass, -1)$$) AS negative_k;

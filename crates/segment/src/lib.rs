@@ -32,6 +32,10 @@ use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
 
+pub mod choose_k;
+pub mod model;
+pub mod profile;
+
 /// k-means++ restarts; the best (lowest inertia) run wins.
 pub const N_RUNS: usize = 10;
 /// Lloyd iterations per run at most.

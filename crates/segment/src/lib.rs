@@ -9,18 +9,23 @@
 //! greedy k-means++ seeding, then Lloyd passes over fixed row blocks with a
 //! fixed-width distance kernel in f32 (measured against f64 at `Work`).
 //!
-//! Measured side by side in one process run on 2 threads (2026-12-03, a
-//! machine shared with other builds): a Python script times scikit-learn 1.9.1
-//! `StandardScaler` + `KMeans(init='k-means++', n_init=10, random_state=0)`
-//! (second of two fits), then `segment()` with [`DEFAULT_SEED`] on the same
-//! values (the time includes standardisation), then
-//! `retailml-bench segment rows.jsonl K`; inertia is recomputed for both from
-//! the labels in scikit-learn's standardised matrix.
+//! Measured side by side in one process run (2026-12-03, 2 threads, a
+//! machine shared with other builds, so each figure is the median of 3
+//! alternating runs): a Python script times scikit-learn 1.9.1
+//! `StandardScaler` + `KMeans(init='k-means++', n_init=10, random_state=0)`,
+//! then `segment()` with [`DEFAULT_SEED`] on the same values (the time
+//! includes standardisation), then `retailml-bench segment rows.jsonl K`
+//! (its second call); inertia is recomputed for both from the labels in
+//! scikit-learn's standardised matrix.
 //!
 //! | data | scikit-learn s | `segment()` s | retailml-bench s | inertia ratio |
 //! |---|---|---|---|---|
-//! | CDNOW RFM 23,570 × 3, k = 5 | 0.28 | 0.12 | 0.09 | 0.99998 |
-//! | synthetic 1,000,000 × 16, k = 8 | 6.97 | 4.33 | 3.76 | 1.00000 |
+//! | CDNOW RFM 23,570 × 3, k = 5 | 0.40 | 0.11 | 0.07 | 0.99998 |
+//! | synthetic 1,000,000 × 16, k = 8 | 8.18 | 3.34 | 3.15 | 1.00000 |
+//!
+//! On 1 thread each (`OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1`), same
+//! script: CDNOW 0.13 / 0.09 / 0.10 s, synthetic 12.40 / 8.41 / 6.88 s
+//! (scikit-learn / `segment()` / retailml-bench), same inertia ratios.
 
 use std::collections::HashSet;
 use std::fmt;

@@ -299,3 +299,45 @@ fn segment_profiles(
     }
     TableIterator::new(out)
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    fn fit(name: &str) {
+        Spi::run(&format!(
+            "CREATE TABLE IF NOT EXISTS buyers AS
+               SELECT i AS id, CASE WHEN i % 2 = 0 THEN 1000 + i ELSE 10 + i END::float8 AS spend
+                 FROM generate_series(1, 40) i;
+             SELECT count(*) FROM segment_customers('buyers'::regclass, 2, id_column => 'id', model_name => '{name}')"
+        ))
+        .unwrap();
+    }
+
+    #[pg_test]
+    fn saved_model_scores_its_own_rows_alike() {
+        fit("m");
+        let differing = Spi::get_one::<i64>(
+            "SELECT count(*) FROM assign_segments('m', 'buyers'::regclass) a
+               JOIN segment_customers('buyers'::regclass, 2, id_column => 'id') s USING (customer_id)
+              WHERE a.segment <> s.segment",
+        );
+        assert_eq!(differing, Ok(Some(0)));
+        let rows = Spi::get_one::<i64>("SELECT count(*) FROM segment_profiles('m')");
+        assert_eq!(rows, Ok(Some(2)));
+    }
+
+    #[pg_test(error = "segment model \"nope\" does not exist")]
+    fn unknown_model_is_an_error() {
+        Spi::run("SELECT * FROM segment_profiles('nope')").unwrap();
+    }
+
+    #[pg_test]
+    fn null_arguments_give_no_rows() {
+        fit("m");
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM assign_segments(NULL, 'buyers'::regclass)"), Ok(Some(0)));
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM assign_segments('m', NULL)"), Ok(Some(0)));
+        assert_eq!(Spi::get_one::<i64>("SELECT count(*) FROM segment_profiles(NULL)"), Ok(Some(0)));
+    }
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Tier 3: a long embedding or forecast stops within a second of
-# pg_cancel_backend, and statement_timeout holds, for the per-row and the
-# batch embedding forms and the relation form of forecast_sales, on the
-# project's cluster with the installed extension.
+# Tier 3: a long embedding, forecast or segmentation stops within a second
+# of pg_cancel_backend, and statement_timeout holds, for the per-row and the
+# batch embedding forms, the relation form of forecast_sales and
+# segment_customers on a million customers, on the project's cluster with
+# the installed extension.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
@@ -21,6 +22,15 @@ CREATE TABLE reviews AS
 CREATE TABLE sales AS
   SELECT 'item-' || s AS sku, date '2020-01-01' + d AS day, 10 + 5 * sin(d * 2 * pi() / 7) + (s * d) % 3 AS units
     FROM generate_series(1, 5000) s, generate_series(0, 399) d;
+-- A million customers with 16 features: reading and clustering take longer
+-- than the 3 s before the cancel.
+CREATE TABLE customers AS
+  SELECT i AS id, (i % 97)::float8 AS f01, (i % 89)::float8 AS f02, (i % 83)::float8 AS f03, (i % 79)::float8 AS f04,
+         (i % 73)::float8 AS f05, (i % 71)::float8 AS f06, (i % 67)::float8 AS f07, (i % 61)::float8 AS f08,
+         (i % 59)::float8 AS f09, (i % 53)::float8 AS f10, (i % 47)::float8 AS f11, (i % 43)::float8 AS f12,
+         (i % 41)::float8 AS f13, (i % 37)::float8 AS f14, (i % 31)::float8 AS f15, (i % 29)::float8 AS f16
+    FROM generate_series(1, 1000000) i;
+ALTER TABLE customers ADD PRIMARY KEY (id);
 SQL
 
 # 20,000 rows take minutes, so each statement is still running when stopped.
@@ -29,13 +39,14 @@ declare -A STATEMENTS=(
   [batch]="SELECT count(*) FROM embed_reviews((SELECT array_agg(review) FROM reviews))"
   [batch-e5]="SELECT count(*) FROM embed_reviews((SELECT array_agg(review) FROM reviews), model => 'multilingual-e5-small')"
   [forecast-table]="SELECT count(*) FROM forecast_sales('sales'::regclass, 'day', 'units', 'sku')"
+  [segment]="SELECT count(*) FROM segment_customers('customers'::regclass, 8)"
 )
 now() { date +%s.%N; }
 # seconds since $1, and whether that is below $2
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 below() { awk -v x="$1" -v limit="$2" 'BEGIN { exit !(x < limit) }'; }
 failed=0
-for name in per-row batch batch-e5 forecast-table; do
+for name in per-row batch batch-e5 forecast-table segment; do
   statement=${STATEMENTS[$name]}
   err=$(mktemp)
   PGAPPNAME="cancel-$name" run_psql -q -d "$DB" -c "$statement" >/dev/null 2>"$err" &

@@ -230,7 +230,7 @@ fn assign_segments(
     };
     let relation = customers.oid();
     drop(customers);
-    let (model, ids, rows) = Spi::connect(|client| {
+    let (model, key) = Spi::connect(|client| {
         let model = load(client, &model_name);
         let columns = table_columns(client, relation);
         let key = match id_column {
@@ -243,9 +243,9 @@ fn assign_segments(
         for feature in &model.features {
             numeric_column(&columns, feature, relation);
         }
-        let (ids, rows) = read_rows(client, relation, &key, &model.features);
-        (model, ids, rows)
+        (model, key)
     });
+    let (ids, rows) = read_rows(relation, &key, &model.features);
     let assigned = assign(&rows, &ids, &model.features, &model.transform, &model.centroids, &check).or_raise();
     let out: Vec<(String, i32, f64)> =
         ids.into_iter().zip(assigned).map(|(id, (segment, distance))| (id, segment as i32, distance)).collect();

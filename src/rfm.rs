@@ -171,3 +171,41 @@ fn collect(table: pgrx::spi::SpiTupleTable<'_>, customer: &str, time: &str, amou
     }
     out
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    fn make_table() {
+        Spi::run(
+            "CREATE TABLE purchases (shopper int, day date, amount numeric);
+             INSERT INTO purchases VALUES
+               (1, '2024-01-01', 10), (1, '2024-01-01', 5), (1, '2024-01-11', 20), (2, '2024-01-31', 7);",
+        )
+        .unwrap();
+    }
+
+    #[pg_test]
+    fn one_day_is_one_occasion() {
+        make_table();
+        let row = Spi::get_three::<f64, f64, f64>(
+            "SELECT recency_days, frequency, avg_order_value
+               FROM customer_rfm('purchases'::regclass, 'shopper', 'day', 'amount') WHERE customer_id = '1'",
+        );
+        assert_eq!(row, Ok((Some(20.0), Some(2.0), Some(17.5))));
+    }
+
+    #[pg_test]
+    fn null_column_gives_no_rows() {
+        make_table();
+        let rows = Spi::get_one::<i64>("SELECT count(*) FROM customer_rfm('purchases'::regclass, 'shopper', NULL, 'amount')");
+        assert_eq!(rows, Ok(Some(0)));
+    }
+
+    #[pg_test(error = "column \"amount\" is not a date or timestamp (it is numeric)")]
+    fn amount_as_time_is_an_error() {
+        make_table();
+        Spi::run("SELECT * FROM customer_rfm('purchases'::regclass, 'shopper', 'amount', 'amount')").unwrap();
+    }
+}

@@ -38,7 +38,7 @@ fn segment_customers(
         let columns = table_columns(client, relation);
         let key = match id_column {
             Some(name) => find_column(&columns, &name, relation).name.clone(),
-            None => primary_key(client, relation),
+            None => primary_key(client, relation, &columns),
         };
         let features = match features {
             Some(names) if names.is_empty() => {
@@ -52,7 +52,14 @@ fn segment_customers(
                     };
                     numeric_column(&columns, &name, relation)
                 })
-                .collect::<Vec<_>>(),
+                .fold(Vec::new(), |mut seen: Vec<String>, name| {
+                    // Listed twice, a column would silently weigh double.
+                    if seen.contains(&name) {
+                        raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("feature \"{name}\" is listed twice"), None);
+                    }
+                    seen.push(name);
+                    seen
+                }),
             None => columns.iter().filter(|c| c.numeric && c.name != key).map(|c| c.name.clone()).collect(),
         };
         if features.is_empty() {
@@ -111,6 +118,10 @@ pub(crate) fn check() {
     pgrx::check_for_interrupts!();
 }
 
+/// The key column taken without a primary key or an `id_column`: the one
+/// `customer_rfm` returns, since a table created from it has no primary key.
+const RFM_KEY: &str = "customer_id";
+
 /// The name of column `name`, which must exist (42703) and be numeric (22023).
 pub(crate) fn numeric_column(columns: &[Column], name: &str, relation: pg_sys::Oid) -> String {
     let column = find_column(columns, name, relation);
@@ -132,17 +143,45 @@ pub(crate) struct Column {
     pub(crate) temporal: bool,
 }
 
+/// The columns of `relation`, which must be something rows can be read
+/// from (42809 for an index, a sequence or a composite type).
 pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
+    let kind = client
+        .select(
+            "SELECT CASE WHEN relkind IN ('r', 'p', 'v', 'm', 'f') THEN NULL
+                         WHEN relkind IN ('i', 'I') THEN 'an index'
+                         WHEN relkind = 'S' THEN 'a sequence'
+                         WHEN relkind = 'c' THEN 'a composite type'
+                         ELSE 'another kind of relation' END
+               FROM pg_class WHERE oid = $1",
+            Some(1),
+            &[relation.into()],
+        )
+        .and_then(|t| t.first().get_one::<String>())
+        .unwrap_or_else(|e| spi_failed(e));
+    if let Some(kind) = kind {
+        raise(
+            ERRCODE_WRONG_OBJECT_TYPE,
+            format!("{} is {kind}, not a table or view", relation_name(client, relation)),
+            None,
+        );
+    }
     client
         .select(
             // Numeric means castable to float8: the integer, float and numeric
             // types and domains over them (not oid or money, which are in
             // the same type category but do not cast).
+            // A domain may be over another domain: follow the chain down.
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
                     b.base = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[]),
                     b.base = ANY ('{date,timestamp,timestamptz}'::regtype[])
-               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid,
-                    LATERAL (SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END AS base) b
+               FROM pg_attribute a,
+                    LATERAL (WITH RECURSIVE chain(typ) AS (
+                               SELECT a.atttypid
+                               UNION ALL
+                               SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.typ WHERE t.typtype = 'd')
+                             SELECT typ AS base FROM chain JOIN pg_type t ON t.oid = chain.typ
+                              WHERE t.typtype <> 'd') b
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
             None,
@@ -176,7 +215,9 @@ pub(crate) fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> St
         .unwrap_or_default()
 }
 
-pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
+/// The customer key: the single-column primary key or, for a table without
+/// one, a column named as customer_rfm names its key.
+pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid, columns: &[Column]) -> String {
     let keys: Vec<String> = client
         .select(
             "SELECT a.attname::text
@@ -190,6 +231,7 @@ pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Stri
         .collect();
     match keys.as_slice() {
         [key] => key.clone(),
+        [] if columns.iter().any(|c| c.name == RFM_KEY) => RFM_KEY.to_string(),
         [] => raise(
             ERRCODE_INVALID_PARAMETER_VALUE,
             format!("table {} has no primary key to identify customers", relation_name(client, relation)),
@@ -203,8 +245,6 @@ pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Stri
     }
 }
 
-/// Reads the key as text and every feature as float8, skipping rows whose
-/// key is NULL (they could not be reported back).
 /// Rows fetched from the cursor per SPI session: each session's tuples are
 /// freed when it ends, so the read holds one batch of them at a time beside
 /// the matrix, and an interrupt is checked between batches.

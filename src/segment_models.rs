@@ -238,7 +238,7 @@ fn assign_segments(
             // The fit's key column when the table has one of that name:
             // tables made with CREATE TABLE AS have no primary key.
             None if columns.iter().any(|c| c.name == model.id_column) => model.id_column.clone(),
-            None => primary_key(client, relation),
+            None => primary_key(client, relation, &columns),
         };
         for feature in &model.features {
             numeric_column(&columns, feature, relation);

@@ -101,3 +101,17 @@ CREATE TABLE bad_huge (id int PRIMARY KEY, spend numeric, day date);
 INSERT INTO bad_huge VALUES (1, 1e400, '2024-01-01'), (2, 1, '2024-01-02');
 SELECT left(pg_temp.error_of($$SELECT * FROM segment_customers('bad_huge'::regclass, 2)$$), 6) AS segment_huge;
 SELECT left(pg_temp.error_of($$SELECT * FROM customer_rfm('bad_huge'::regclass, 'id', 'day', 'spend')$$), 6) AS rfm_huge;
+-- An index or a sequence is not something to read customers from (42809).
+CREATE TABLE bad_kinds (id int PRIMARY KEY, spend float8);
+CREATE SEQUENCE bad_sequence;
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('bad_kinds_pkey'::regclass, 2)$$) AS segment_index;
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('bad_sequence'::regclass, 2, id_column => 'last_value')$$) AS segment_sequence;
+SELECT pg_temp.error_of($$SELECT * FROM customer_rfm('bad_kinds_pkey'::regclass, 'id', 'id', 'spend')$$) AS rfm_index;
+-- A feature listed twice would silently weigh double.
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('bad_kinds'::regclass, 2, features => ARRAY['spend', 'spend'])$$) AS repeated_feature;
+-- A domain over a domain over int is numeric.
+CREATE DOMAIN bad_d1 AS int;
+CREATE DOMAIN bad_d2 AS bad_d1;
+CREATE TABLE bad_domains (id int PRIMARY KEY, spend bad_d2);
+INSERT INTO bad_domains SELECT i, i % 5 FROM generate_series(1, 20) i;
+SELECT count(DISTINCT segment) AS domain_segments FROM segment_customers('bad_domains'::regclass, 2);

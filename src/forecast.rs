@@ -35,6 +35,7 @@ fn forecast_sales(
 /// bucketed by the session's TimeZone (a day is a local day), hence STABLE;
 /// hourly periods step in absolute time. See the README for the rules.
 #[pg_extern(name = "forecast_sales", stable, parallel_safe, cost = 1000)]
+#[allow(clippy::too_many_arguments)] // the SQL signature
 fn forecast_sales_timestamptz(
     periods: Option<Vec<Option<TimestampWithTimeZone>>>,
     series: Option<Vec<Option<f64>>>,
@@ -76,6 +77,7 @@ pub(crate) fn timestamptz_of(micros: i64, frequency: Frequency) -> TimestampWith
 /// The dated form over `date` periods, with `date` periods out; no time zone
 /// is involved, so IMMUTABLE.
 #[pg_extern(name = "forecast_sales", immutable, parallel_safe, cost = 1000)]
+#[allow(clippy::too_many_arguments)] // the SQL signature
 fn forecast_sales_date(
     periods: Option<Vec<Option<Date>>>,
     series: Option<Vec<Option<f64>>>,

@@ -10,11 +10,10 @@ use rayon::prelude::*;
 use retailml_forecast::batch::{next_chunk, Grouper, Series, FIRST_CHUNK};
 use retailml_forecast::dated::{forecast_dated, DatedForecast, Fill, Frequency};
 use retailml_forecast::{ForecastError, Options};
-use PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH;
 
 use crate::error::{raise, OrRaise, SqlError};
 use crate::forecast::{options, stamp_of, timestamptz_of};
-use crate::segment::{find_column, Column, quote_ident, relation_name, spi_failed, table_columns};
+use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column};
 use crate::threads;
 
 /// Rows fetched from the cursor per SPI session: each session's rows are
@@ -179,15 +178,8 @@ fn read_series(
 ) -> Vec<Series> {
     let (query, cursor) = Spi::connect(|client| {
         let columns = table_columns(client, relation);
-        let require = |name: &str, is: fn(&Column) -> bool, what: &str| {
-            let column = find_column(&columns, name, relation);
-            if !is(column) {
-                let message = format!("column \"{name}\" is not {what} (it is {})", column.type_name);
-                raise(ERRCODE_DATATYPE_MISMATCH, message, None);
-            }
-        };
-        require(time_column, |c| c.temporal, "a date or timestamp");
-        require(value_column, |c| c.numeric, "numeric");
+        typed_column(&columns, time_column, relation, |c| c.temporal, "a date or timestamp");
+        typed_column(&columns, value_column, relation, |c| c.numeric, "numeric");
         let id = match series_column {
             Some(name) => format!("{}::text", quote_ident(&find_column(&columns, name, relation).name)),
             None => "''::text".to_string(),

@@ -13,6 +13,7 @@ mod gucs;
 mod image;
 mod model_cache;
 mod models;
+mod relation;
 mod rfm;
 mod segment;
 mod segment_models;

@@ -9,7 +9,7 @@ use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::raise;
-use crate::segment::{find_column, quote_ident, relation_name, spi_failed, table_columns, Column};
+use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column, Column};
 
 type Features = (String, f64, f64, Option<f64>, f64, Option<f64>);
 
@@ -48,32 +48,16 @@ fn customer_rfm(
     drop(transactions);
 
     let rows = Spi::connect(|client| {
-        let columns = table_columns(&client, relation);
+        let columns = table_columns(client, relation);
         let customer = find_column(&columns, &customer, relation);
-        let time = require(&columns, &time, relation, |c| c.temporal, "a date or timestamp");
-        let amount = require(&columns, &amount, relation, |c| c.numeric, "numeric");
-        let query = rfm_query(&client, relation, customer, time, amount);
+        let time = typed_column(&columns, &time, relation, |c| c.temporal, "a date or timestamp");
+        let amount = typed_column(&columns, &amount, relation, |c| c.numeric, "numeric");
+        let query = rfm_query(client, relation, customer, time, amount);
         pgrx::debug1!("customer_rfm: {query}");
         let table = client.select(&query, None, &[as_of.into()]).unwrap_or_else(|e| spi_failed(e));
         collect(table, &customer.name, &time.name, &amount.name)
     });
     TableIterator::new(rows)
-}
-
-fn require<'a>(
-    columns: &'a [Column],
-    name: &str,
-    relation: pg_sys::Oid,
-    is: fn(&Column) -> bool,
-    what: &str,
-) -> &'a Column {
-    let column = find_column(columns, name, relation);
-    if !is(column) {
-        // 42804 as forecast_sales over a table says it for the same mistake.
-        let message = format!("column \"{name}\" is not {what} (it is {})", column.type_name);
-        raise(ERRCODE_DATATYPE_MISMATCH, message, None);
-    }
-    column
 }
 
 /// The one query. Times are compared and subtracted in their own kind:

@@ -8,6 +8,7 @@ use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
+use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, Column};
 
 /// k-means segments of the rows of `customers`. Features default to every
 /// numeric column except the key; the key defaults to the primary key.
@@ -135,86 +136,6 @@ pub(crate) fn numeric_column(columns: &[Column], name: &str, relation: pg_sys::O
     column.name.clone()
 }
 
-pub(crate) struct Column {
-    pub(crate) name: String,
-    pub(crate) type_name: String,
-    pub(crate) numeric: bool,
-    /// date, timestamp or timestamptz (or a domain over one).
-    pub(crate) temporal: bool,
-}
-
-/// The columns of `relation`, which must be something rows can be read
-/// from (42809 for an index, a sequence or a composite type).
-pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
-    let kind = client
-        .select(
-            "SELECT CASE WHEN relkind IN ('r', 'p', 'v', 'm', 'f') THEN NULL
-                         WHEN relkind IN ('i', 'I') THEN 'an index'
-                         WHEN relkind = 'S' THEN 'a sequence'
-                         WHEN relkind = 'c' THEN 'a composite type'
-                         ELSE 'another kind of relation' END
-               FROM pg_class WHERE oid = $1",
-            Some(1),
-            &[relation.into()],
-        )
-        .and_then(|t| t.first().get_one::<String>())
-        .unwrap_or_else(|e| spi_failed(e));
-    if let Some(kind) = kind {
-        raise(
-            ERRCODE_WRONG_OBJECT_TYPE,
-            format!("{} is {kind}, not a table or view", relation_name(client, relation)),
-            None,
-        );
-    }
-    client
-        .select(
-            // Numeric means castable to float8: the integer, float and numeric
-            // types and domains over them (not oid or money, which are in
-            // the same type category but do not cast).
-            // A domain may be over another domain: follow the chain down.
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
-                    b.base = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[]),
-                    b.base = ANY ('{date,timestamp,timestamptz}'::regtype[])
-               FROM pg_attribute a,
-                    LATERAL (WITH RECURSIVE chain(typ) AS (
-                               SELECT a.atttypid
-                               UNION ALL
-                               SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.typ WHERE t.typtype = 'd')
-                             SELECT typ AS base FROM chain JOIN pg_type t ON t.oid = chain.typ
-                              WHERE t.typtype <> 'd') b
-              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-              ORDER BY a.attnum",
-            None,
-            &[relation.into()],
-        )
-        .unwrap_or_else(|e| spi_failed(e))
-        .map(|row| Column {
-            name: row.get::<String>(1).ok().flatten().unwrap_or_default(),
-            type_name: row.get::<String>(2).ok().flatten().unwrap_or_default(),
-            numeric: row.get::<bool>(3).ok().flatten().unwrap_or(false),
-            temporal: row.get::<bool>(4).ok().flatten().unwrap_or(false),
-        })
-        .collect()
-}
-
-pub(crate) fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sys::Oid) -> &'a Column {
-    columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
-        let table = Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[relation.into()])
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        raise(ERRCODE_UNDEFINED_COLUMN, format!("column \"{name}\" of {table} does not exist"), None)
-    })
-}
-
-pub(crate) fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
-    client
-        .select("SELECT $1::regclass::text", Some(1), &[relation.into()])
-        .and_then(|t| t.first().get_one::<String>())
-        .unwrap_or_else(|e| spi_failed(e))
-        .unwrap_or_default()
-}
-
 /// The customer key: the single-column primary key or, for a table without
 /// one, a column named as customer_rfm names its key.
 pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid, columns: &[Column]) -> String {
@@ -259,7 +180,7 @@ pub(crate) fn read_rows(relation: pg_sys::Oid, key: &str, features: &[String]) -
             "SELECT {}::text, {} FROM {}",
             quote_ident(key),
             select_list.join(", "),
-            relation_name(&client, relation)
+            relation_name(client, relation)
         );
         client.open_cursor(&query, &[]).detach_into_name()
     });
@@ -305,14 +226,6 @@ pub(crate) fn read_rows(relation: pg_sys::Oid, key: &str, features: &[String]) -
         pgrx::notice!("skipped {skipped} rows whose \"{key}\" is NULL");
     }
     (ids, rows)
-}
-
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-pub(crate) fn spi_failed(err: pgrx::spi::SpiError) -> ! {
-    raise(ERRCODE_INTERNAL_ERROR, format!("reading the table failed: {err}"), Some("this is a bug in retailml, please report it"))
 }
 
 #[cfg(any(test, feature = "pg_test"))]

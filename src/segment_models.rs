@@ -13,7 +13,8 @@ use retailml_segment::{profile, Segmentation};
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::segment::{check, numeric_column, primary_key, read_rows, spi_failed, table_columns};
+use crate::relation::{spi_failed, table_columns};
+use crate::segment::{check, numeric_column, primary_key, read_rows};
 
 // Extension-owned, so DROP EXTENSION drops the models; pg_extension_config_dump
 // makes pg_dump keep the rows. Every role may use the table, and the policy
@@ -234,7 +235,7 @@ fn assign_segments(
         let model = load(client, &model_name);
         let columns = table_columns(client, relation);
         let key = match id_column {
-            Some(name) => crate::segment::find_column(&columns, &name, relation).name.clone(),
+            Some(name) => crate::relation::find_column(&columns, &name, relation).name.clone(),
             // The fit's key column when the table has one of that name:
             // tables made with CREATE TABLE AS have no primary key.
             None if columns.iter().any(|c| c.name == model.id_column) => model.id_column.clone(),

@@ -1,0 +1,114 @@
+//! Reading the table a table function names: its columns and their kinds,
+//! safe identifiers, and SPI failures, shared by segment_customers,
+//! assign_segments, customer_rfm and forecast_sales over a table.
+
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use PgSqlErrorCode::*;
+
+use crate::error::raise;
+
+pub(crate) struct Column {
+    pub(crate) name: String,
+    pub(crate) type_name: String,
+    pub(crate) numeric: bool,
+    /// date, timestamp or timestamptz (or a domain over one).
+    pub(crate) temporal: bool,
+}
+
+/// The columns of `relation`, which must be something rows can be read
+/// from (42809 for an index, a sequence or a composite type).
+pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
+    let kind = client
+        .select(
+            "SELECT CASE WHEN relkind IN ('r', 'p', 'v', 'm', 'f') THEN NULL
+                         WHEN relkind IN ('i', 'I') THEN 'an index'
+                         WHEN relkind = 'S' THEN 'a sequence'
+                         WHEN relkind = 'c' THEN 'a composite type'
+                         ELSE 'another kind of relation' END
+               FROM pg_class WHERE oid = $1",
+            Some(1),
+            &[relation.into()],
+        )
+        .and_then(|t| t.first().get_one::<String>())
+        .unwrap_or_else(|e| spi_failed(e));
+    if let Some(kind) = kind {
+        raise(
+            ERRCODE_WRONG_OBJECT_TYPE,
+            format!("{} is {kind}, not a table or view", relation_name(client, relation)),
+            None,
+        );
+    }
+    client
+        .select(
+            // Numeric means castable to float8: the integer, float and numeric
+            // types and domains over them (not oid or money, which are in
+            // the same type category but do not cast).
+            // A domain may be over another domain: follow the chain down.
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    b.base = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[]),
+                    b.base = ANY ('{date,timestamp,timestamptz}'::regtype[])
+               FROM pg_attribute a,
+                    LATERAL (WITH RECURSIVE chain(typ) AS (
+                               SELECT a.atttypid
+                               UNION ALL
+                               SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.typ WHERE t.typtype = 'd')
+                             SELECT typ AS base FROM chain JOIN pg_type t ON t.oid = chain.typ
+                              WHERE t.typtype <> 'd') b
+              WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum",
+            None,
+            &[relation.into()],
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+        .map(|row| Column {
+            name: row.get::<String>(1).ok().flatten().unwrap_or_default(),
+            type_name: row.get::<String>(2).ok().flatten().unwrap_or_default(),
+            numeric: row.get::<bool>(3).ok().flatten().unwrap_or(false),
+            temporal: row.get::<bool>(4).ok().flatten().unwrap_or(false),
+        })
+        .collect()
+}
+
+pub(crate) fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sys::Oid) -> &'a Column {
+    columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
+        let table = Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[relation.into()])
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        raise(ERRCODE_UNDEFINED_COLUMN, format!("column \"{name}\" of {table} does not exist"), None)
+    })
+}
+
+/// Column `name`, which must exist (42703) and be of the kind `is` accepts
+/// (42804, "is not {what}").
+pub(crate) fn typed_column<'a>(
+    columns: &'a [Column],
+    name: &str,
+    relation: pg_sys::Oid,
+    is: fn(&Column) -> bool,
+    what: &str,
+) -> &'a Column {
+    let column = find_column(columns, name, relation);
+    if !is(column) {
+        let message = format!("column \"{name}\" is not {what} (it is {})", column.type_name);
+        raise(ERRCODE_DATATYPE_MISMATCH, message, None);
+    }
+    column
+}
+
+pub(crate) fn relation_name(client: &SpiClient<'_>, relation: pg_sys::Oid) -> String {
+    client
+        .select("SELECT $1::regclass::text", Some(1), &[relation.into()])
+        .and_then(|t| t.first().get_one::<String>())
+        .unwrap_or_else(|e| spi_failed(e))
+        .unwrap_or_default()
+}
+
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+pub(crate) fn spi_failed(err: pgrx::spi::SpiError) -> ! {
+    raise(ERRCODE_INTERNAL_ERROR, format!("reading the table failed: {err}"), Some("this is a bug in retailml, please report it"))
+}

@@ -13,11 +13,10 @@ use retailml_forecast::{ForecastError, Options};
 
 use crate::error::{raise, OrRaise, SqlError};
 use crate::forecast::{options, stamp_of, timestamptz_of};
-use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column};
+use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, typed_column};
 use crate::threads;
 
-/// Rows fetched from the cursor per SPI session: each session's rows are
-/// freed when it ends, so the read holds one batch of tuples at a time.
+/// Rows fetched per SPI session (see [`for_each_row`]).
 const FETCH_ROWS: i64 = 50_000;
 
 /// The most rows one chunk makes (about 5 MB), whatever the horizon.
@@ -176,7 +175,7 @@ fn read_series(
     value_column: &str,
     series_column: Option<&str>,
 ) -> Vec<Series> {
-    let (query, cursor) = Spi::connect(|client| {
+    let query = Spi::connect(|client| {
         let columns = table_columns(client, relation);
         typed_column(&columns, time_column, relation, |c| c.temporal, "a date or timestamp");
         typed_column(&columns, value_column, relation, |c| c.numeric, "numeric");
@@ -191,41 +190,24 @@ fn read_series(
             quote_ident(value_column),
             relation_name(client, relation)
         );
-        let cursor = client.open_cursor(query.as_str(), &[]).detach_into_name();
-        (query, cursor)
+        query
     });
     pgrx::debug1!("forecast_sales: {query}");
 
     let mut grouper = Grouper::new();
     let (mut null_ids, mut null_periods) = (0usize, 0usize);
-    loop {
-        let fetched = Spi::connect(|client| {
-            let mut cursor = client.find_cursor(&cursor).unwrap_or_else(|e| spi_failed(e));
-            let table = cursor.fetch(FETCH_ROWS).unwrap_or_else(|e| spi_failed(e));
-            let fetched = table.len();
-            for row in table {
-                let Some(id) = row.get::<String>(3).unwrap_or_else(|e| spi_failed(e)) else {
-                    null_ids += 1;
-                    continue;
-                };
-                let Some(period) = row.get::<TimestampWithTimeZone>(1).unwrap_or_else(|e| spi_failed(e)) else {
-                    null_periods += 1;
-                    continue;
-                };
-                let value = row.get::<f64>(2).unwrap_or_else(|e| spi_failed(e));
-                grouper.push(&id, stamp_of(period), value);
-            }
-            if fetched > 0 {
-                // Keep the cursor open for the next session; dropping it closes it.
-                cursor.detach_into_name();
-            }
-            fetched
-        });
-        pgrx::check_for_interrupts!();
-        if fetched == 0 {
-            break;
-        }
-    }
+    for_each_row(&query, FETCH_ROWS, |row| {
+        let Some(id) = row.get::<String>(3).unwrap_or_else(|e| spi_failed(e)) else {
+            null_ids += 1;
+            return;
+        };
+        let Some(period) = row.get::<TimestampWithTimeZone>(1).unwrap_or_else(|e| spi_failed(e)) else {
+            null_periods += 1;
+            return;
+        };
+        let value = row.get::<f64>(2).unwrap_or_else(|e| spi_failed(e));
+        grouper.push(&id, stamp_of(period), value);
+    });
     for (count, column) in [(null_ids, series_column.unwrap_or_default()), (null_periods, time_column)] {
         if count > 0 {
             pgrx::notice!("skipped {count} rows whose \"{column}\" is NULL");

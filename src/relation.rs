@@ -112,3 +112,27 @@ pub(crate) fn quote_ident(name: &str) -> String {
 pub(crate) fn spi_failed(err: pgrx::spi::SpiError) -> ! {
     raise(ERRCODE_INTERNAL_ERROR, format!("reading the table failed: {err}"), Some("this is a bug in retailml, please report it"))
 }
+
+/// Runs `query` through a cursor, `batch` rows per SPI session, handing each
+/// row to `each`: a session's tuples are freed when it ends, so the read holds
+/// one batch of them at a time, and an interrupt is checked between batches.
+pub(crate) fn for_each_row(query: &str, batch: i64, mut each: impl FnMut(pgrx::spi::SpiHeapTupleData<'_>)) {
+    let cursor = Spi::connect(|client| client.open_cursor(query, &[]).detach_into_name());
+    loop {
+        let fetched = Spi::connect(|client| {
+            let mut cursor = client.find_cursor(&cursor).unwrap_or_else(|e| spi_failed(e));
+            let table = cursor.fetch(batch).unwrap_or_else(|e| spi_failed(e));
+            let fetched = table.len();
+            table.for_each(&mut each);
+            if fetched > 0 {
+                // Keep the cursor open for the next session; dropping it closes it.
+                cursor.detach_into_name();
+            }
+            fetched
+        });
+        pgrx::check_for_interrupts!();
+        if fetched == 0 {
+            break;
+        }
+    }
+}

@@ -8,7 +8,7 @@ use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, Column};
+use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, Column};
 
 /// k-means segments of the rows of `customers`. Features default to every
 /// numeric column except the key; the key defaults to the primary key.
@@ -166,62 +166,43 @@ pub(crate) fn primary_key(client: &SpiClient<'_>, relation: pg_sys::Oid, columns
     }
 }
 
-/// Rows fetched from the cursor per SPI session: each session's tuples are
-/// freed when it ends, so the read holds one batch of them at a time beside
-/// the matrix, and an interrupt is checked between batches.
+/// Rows fetched per SPI session (see [`for_each_row`]).
 const FETCH_ROWS: i64 = 20_000;
 
 /// The key and feature values of every row, read through a cursor; rows with
 /// a NULL key are skipped with a NOTICE, a key seen twice is an error.
 pub(crate) fn read_rows(relation: pg_sys::Oid, key: &str, features: &[String]) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
-    let cursor = Spi::connect(|client| {
+    let query = Spi::connect(|client| {
         let select_list: Vec<String> = features.iter().map(|f| format!("{}::float8", quote_ident(f))).collect();
-        let query = format!(
+        format!(
             "SELECT {}::text, {} FROM {}",
             quote_ident(key),
             select_list.join(", "),
             relation_name(client, relation)
-        );
-        client.open_cursor(&query, &[]).detach_into_name()
+        )
     });
     let mut ids = Vec::new();
     let mut rows = Vec::new();
     let mut skipped = 0usize;
     let mut seen = std::collections::HashSet::new();
-    loop {
-        let fetched = Spi::connect(|client| {
-            let mut cursor = client.find_cursor(&cursor).unwrap_or_else(|e| spi_failed(e));
-            let table = cursor.fetch(FETCH_ROWS).unwrap_or_else(|e| spi_failed(e));
-            let fetched = table.len();
-            for row in table {
-                let Some(id) = row.get::<String>(1).unwrap_or_else(|e| spi_failed(e)) else {
-                    skipped += 1;
-                    continue;
-                };
-                if !seen.insert(id.clone()) {
-                    raise(
-                        ERRCODE_DATA_EXCEPTION,
-                        format!("customer \"{id}\" appears more than once in column \"{key}\""),
-                        Some("segment a table or view with one row per customer"),
-                    );
-                }
-                let values = (0..features.len())
-                    .map(|i| row.get::<f64>(i + 2).unwrap_or_else(|e| spi_failed(e)))
-                    .collect();
-                ids.push(id);
-                rows.push(values);
-            }
-            if fetched > 0 {
-                // Keep the cursor open for the next session; dropping it closes it.
-                cursor.detach_into_name();
-            }
-            fetched
-        });
-        pgrx::check_for_interrupts!();
-        if fetched == 0 {
-            break;
+    for_each_row(&query, FETCH_ROWS, |row| {
+        let Some(id) = row.get::<String>(1).unwrap_or_else(|e| spi_failed(e)) else {
+            skipped += 1;
+            return;
+        };
+        if !seen.insert(id.clone()) {
+            raise(
+                ERRCODE_DATA_EXCEPTION,
+                format!("customer \"{id}\" appears more than once in column \"{key}\""),
+                Some("segment a table or view with one row per customer"),
+            );
         }
-    }
+        let values = (0..features.len())
+            .map(|i| row.get::<f64>(i + 2).unwrap_or_else(|e| spi_failed(e)))
+            .collect();
+        ids.push(id);
+        rows.push(values);
+    });
     if skipped > 0 {
         pgrx::notice!("skipped {skipped} rows whose \"{key}\" is NULL");
     }

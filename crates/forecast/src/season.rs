@@ -309,13 +309,11 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn detects_a_clear_season_and_not_noise() {
-        assert_eq!(detect(&seasonal(96, 12)), Some(12));
-        // A deterministic pseudo-random walk has no season.
-        let mut x = 0.0_f64;
-        let mut state = 12345_u64;
-        let walk: Vec<f64> = (0..96)
+    /// A deterministic pseudo-random walk of `n` steps.
+    fn random_walk(n: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        let mut x = 0.0;
+        (0..n)
             .map(|_| {
                 state = state
                     .wrapping_mul(6364136223846793005)
@@ -323,7 +321,14 @@ mod tests {
                 x += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
                 x
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn detects_a_clear_season_and_not_noise() {
+        assert_eq!(detect(&seasonal(96, 12)), Some(12));
+        // A deterministic pseudo-random walk has no season.
+        let walk = random_walk(96, 12345);
         assert_eq!(detect(&walk), None);
         assert!(confirmed(&walk, &[12]).is_empty());
     }
@@ -333,17 +338,7 @@ mod tests {
         let z = seasonal(96, 12);
         assert_eq!(confirmed(&z, &[12, 7, 40]), vec![12]);
         // Three years of a daily random walk: neither a week nor a year.
-        let mut state = 7_u64;
-        let mut x = 0.0;
-        let walk: Vec<f64> = (0..1095)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                x += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-                x
-            })
-            .collect();
+        let walk = random_walk(1095, 7);
         assert!(confirmed(&walk, &[7, 365]).is_empty());
     }
 

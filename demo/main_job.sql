@@ -4,36 +4,35 @@
 \pset footer off
 
 \echo
-\echo '1. Customer segments: one row of features per household (with demographics), k = 5'
+\echo '1. Customer segments: RFM from the transactions, with demographics, for households that have them'
 CREATE TABLE household_features AS
-SELECT t.household_id,
-       extract(epoch FROM (SELECT max(transaction_timestamp) FROM transactions) - max(t.transaction_timestamp)) / 86400
-         AS recency_days,
-       count(DISTINCT t.basket_id)::float8 AS frequency,
-       sum(t.sales_value) AS monetary,
-       sum(t.sales_value) / count(DISTINCT t.basket_id) AS basket_value,
-       sum(t.quantity)::float8 / count(DISTINCT t.basket_id) AS basket_items,
+SELECT r.customer_id, r.recency_days, r.frequency, r.monetary, r.avg_order_value,
        rtrim(d.household_size, '+')::float8 AS household_size,
-       rtrim(d.kids_count, '+')::float8 AS kids
-  FROM transactions t JOIN demographics d USING (household_id)
- GROUP BY t.household_id, d.household_size, d.kids_count;
-ALTER TABLE household_features ADD PRIMARY KEY (household_id);
+       rtrim(d.kids_count, '+')::float8 AS kids,
+       d.home_ownership, d.marital_status
+  FROM customer_rfm('transactions'::regclass, customer_column => 'household_id',
+                    time_column => 'transaction_timestamp', amount_column => 'sales_value') r
+  JOIN demographics d ON d.household_id::text = r.customer_id;
 
+-- k chosen by silhouette; spend is skewed, so it is compared in log dollars;
+-- the two text columns are one-hot encoded. The model is saved.
 CREATE TABLE household_segments AS
-SELECT * FROM segment_customers('household_features'::regclass, k => 5);
+SELECT * FROM segment_customers('household_features'::regclass, k => NULL,
+                                features => ARRAY['recency_days', 'frequency', 'monetary', 'avg_order_value',
+                                                  'household_size', 'kids', 'home_ownership', 'marital_status'],
+                                log_features => ARRAY['frequency', 'monetary', 'avg_order_value'],
+                                model_name => 'households');
 
-SELECT s.segment,
-       count(*) AS households,
-       round(avg(f.recency_days)::numeric, 1) AS recency_days,
-       round(avg(f.frequency)::numeric, 1) AS baskets,
-       round(avg(f.monetary)::numeric, 0) AS spend,
-       round(avg(f.basket_value)::numeric, 2) AS basket_value,
-       round(avg(f.basket_items)::numeric, 1) AS basket_items,
-       round(avg(f.household_size)::numeric, 1) AS household_size,
-       round(avg(f.kids)::numeric, 1) AS kids,
-       round(avg(s.distance)::numeric, 2) AS mean_distance
-  FROM household_segments s JOIN household_features f ON f.household_id::text = s.customer_id
- GROUP BY s.segment ORDER BY s.segment;
+SELECT segment, customers AS households, round(share::numeric, 2) AS share,
+       round(max(mean) FILTER (WHERE feature = 'recency_days')::numeric, 1) AS recency_days,
+       round(max(mean) FILTER (WHERE feature = 'frequency')::numeric, 1) AS visits,
+       round(max(median) FILTER (WHERE feature = 'monetary')::numeric, 0) AS median_spend,
+       round(max(mean) FILTER (WHERE feature = 'household_size')::numeric, 1) AS household_size,
+       round(max(mean) FILTER (WHERE feature = 'kids')::numeric, 1) AS kids,
+       round(max(mean) FILTER (WHERE feature = 'home_ownership=Homeowner')::numeric, 2) AS homeowners,
+       label
+  FROM segment_profiles('households')
+ GROUP BY segment, customers, share, label ORDER BY segment;
 
 \echo
 \echo '2. Weekly sales of the ten largest departments (weeks 2-53 of 2017; week 1 is a single day), forecast 8 weeks ahead, 95% interval'

@@ -13,7 +13,7 @@ use retailml_forecast::{ForecastError, Options};
 
 use crate::error::{raise, OrRaise, SqlError};
 use crate::forecast::{options, stamp_of, timestamptz_of};
-use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, typed_column};
+use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, typed_column, Kind};
 use crate::threads;
 
 /// Rows fetched per SPI session (see [`for_each_row`]).
@@ -177,8 +177,8 @@ fn read_series(
 ) -> Vec<Series> {
     let query = Spi::connect(|client| {
         let columns = table_columns(client, relation);
-        typed_column(&columns, time_column, relation, |c| c.temporal, "a date or timestamp");
-        typed_column(&columns, value_column, relation, |c| c.numeric, "numeric");
+        typed_column(&columns, time_column, relation, Kind::Temporal, "a date or timestamp");
+        typed_column(&columns, value_column, relation, Kind::Numeric, "numeric");
         let id = match series_column {
             Some(name) => format!("{}::text", quote_ident(&find_column(&columns, name, relation).name)),
             None => "''::text".to_string(),

@@ -11,9 +11,23 @@ use crate::error::raise;
 pub(crate) struct Column {
     pub(crate) name: String,
     pub(crate) type_name: String,
-    pub(crate) numeric: bool,
-    /// date, timestamp or timestamptz (or a domain over one).
-    pub(crate) temporal: bool,
+    pub(crate) kind: Kind,
+}
+
+/// What a column's type is, domains followed down to their base type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Castable to float8: the integer, float and numeric types (not oid or
+    /// money, which are in the same type category but do not cast).
+    Numeric,
+    /// date, timestamp or timestamptz.
+    Temporal,
+    Boolean,
+    /// A string type or an enum.
+    Text,
+    /// An array of a numeric type.
+    NumericArray,
+    Other,
 }
 
 /// The columns of `relation`, which must be something rows can be read
@@ -41,20 +55,23 @@ pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Ve
     }
     client
         .select(
-            // Numeric means castable to float8: the integer, float and numeric
-            // types and domains over them (not oid or money, which are in
-            // the same type category but do not cast).
             // A domain may be over another domain: follow the chain down.
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
-                    b.base = ANY ('{int2,int4,int8,float4,float8,numeric}'::regtype[]),
-                    b.base = ANY ('{date,timestamp,timestamptz}'::regtype[])
-               FROM pg_attribute a,
+            "WITH numeric(types) AS (SELECT '{int2,int4,int8,float4,float8,numeric}'::regtype[])
+             SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    CASE WHEN b.base = ANY (n.types) THEN 'numeric'
+                         WHEN b.base = ANY ('{date,timestamp,timestamptz}'::regtype[]) THEN 'temporal'
+                         WHEN b.base = 'bool'::regtype THEN 'boolean'
+                         WHEN t.typcategory = 'S' OR t.typtype = 'e' THEN 'text'
+                         WHEN t.typcategory = 'A' AND t.typelem = ANY (n.types) THEN 'numeric_array'
+                         ELSE 'other' END
+               FROM numeric n, pg_attribute a,
                     LATERAL (WITH RECURSIVE chain(typ) AS (
                                SELECT a.atttypid
                                UNION ALL
                                SELECT t.typbasetype FROM chain JOIN pg_type t ON t.oid = chain.typ WHERE t.typtype = 'd')
                              SELECT typ AS base FROM chain JOIN pg_type t ON t.oid = chain.typ
                               WHERE t.typtype <> 'd') b
+               JOIN pg_type t ON t.oid = b.base
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attnum",
             None,
@@ -64,8 +81,14 @@ pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Ve
         .map(|row| Column {
             name: row.get::<String>(1).ok().flatten().unwrap_or_default(),
             type_name: row.get::<String>(2).ok().flatten().unwrap_or_default(),
-            numeric: row.get::<bool>(3).ok().flatten().unwrap_or(false),
-            temporal: row.get::<bool>(4).ok().flatten().unwrap_or(false),
+            kind: match row.get::<String>(3).ok().flatten().as_deref() {
+                Some("numeric") => Kind::Numeric,
+                Some("temporal") => Kind::Temporal,
+                Some("boolean") => Kind::Boolean,
+                Some("text") => Kind::Text,
+                Some("numeric_array") => Kind::NumericArray,
+                _ => Kind::Other,
+            },
         })
         .collect()
 }
@@ -80,17 +103,17 @@ pub(crate) fn find_column<'a>(columns: &'a [Column], name: &str, relation: pg_sy
     })
 }
 
-/// Column `name`, which must exist (42703) and be of the kind `is` accepts
+/// Column `name`, which must exist (42703) and be of `kind`
 /// (42804, "is not {what}").
 pub(crate) fn typed_column<'a>(
     columns: &'a [Column],
     name: &str,
     relation: pg_sys::Oid,
-    is: fn(&Column) -> bool,
+    kind: Kind,
     what: &str,
 ) -> &'a Column {
     let column = find_column(columns, name, relation);
-    if !is(column) {
+    if column.kind != kind {
         let message = format!("column \"{name}\" is not {what} (it is {})", column.type_name);
         raise(ERRCODE_DATATYPE_MISMATCH, message, None);
     }

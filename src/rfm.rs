@@ -9,7 +9,7 @@ use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::raise;
-use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column, Column};
+use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column, Column, Kind};
 
 type Features = (String, f64, f64, Option<f64>, f64, Option<f64>);
 
@@ -50,8 +50,8 @@ fn customer_rfm(
     let rows = Spi::connect(|client| {
         let columns = table_columns(client, relation);
         let customer = find_column(&columns, &customer, relation);
-        let time = typed_column(&columns, &time, relation, |c| c.temporal, "a date or timestamp");
-        let amount = typed_column(&columns, &amount, relation, |c| c.numeric, "numeric");
+        let time = typed_column(&columns, &time, relation, Kind::Temporal, "a date or timestamp");
+        let amount = typed_column(&columns, &amount, relation, Kind::Numeric, "numeric");
         let query = rfm_query(client, relation, customer, time, amount);
         pgrx::debug1!("customer_rfm: {query}");
         let table = client.select(&query, None, &[as_of.into()]).unwrap_or_else(|e| spi_failed(e));

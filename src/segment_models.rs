@@ -8,13 +8,14 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgRelation;
 use retailml_segment::choose_k::{metrics, KChoice};
-use retailml_segment::model::{assign, Transform};
+use retailml_segment::features::{Encoded, Encoder, Transform};
+use retailml_segment::model::assign;
 use retailml_segment::{profile, Segmentation};
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::relation::{spi_failed, table_columns};
-use crate::segment::{check, numeric_column, primary_key, read_rows};
+use crate::relation::{find_column, spi_failed, table_columns, Kind};
+use crate::segment::{announce_skipped, check, feature_column, primary_key, read_table};
 
 // Extension-owned, so DROP EXTENSION drops the models; pg_extension_config_dump
 // makes pg_dump keep the rows. Every role may use the table, and the policy
@@ -32,29 +33,35 @@ CREATE TABLE retailml.segment_models (
     source          text NOT NULL,
     id_column       text NOT NULL,
     features        text[] NOT NULL,
+    nulls           text NOT NULL,
+    transforms      jsonb NOT NULL,
+    encoded_features text[] NOT NULL,
+    dropped         text[] NOT NULL,
     k               int NOT NULL,
     seed            bigint NOT NULL,
     row_count       bigint NOT NULL,
-    means           float8[] NOT NULL,
-    scales          float8[] NOT NULL,
-    dropped         text[] NOT NULL,
     centroids       float8[] NOT NULL,
     sizes           bigint[] NOT NULL,
     segment_means   float8[] NOT NULL,
     segment_medians float8[] NOT NULL,
+    segment_z       float8[] NOT NULL,
+    overall_means   float8[] NOT NULL,
     metrics         jsonb NOT NULL
 );
 COMMENT ON TABLE retailml.segment_models IS 'segment models saved by segment_customers(..., model_name => ...)';
 COMMENT ON COLUMN retailml.segment_models.source IS 'the table or view the model was fitted on';
 COMMENT ON COLUMN retailml.segment_models.id_column IS 'the customer key column of source';
-COMMENT ON COLUMN retailml.segment_models.features IS 'feature columns, in the order of every per-feature array';
-COMMENT ON COLUMN retailml.segment_models.means IS 'per feature: the column mean, which a NULL takes and standardisation subtracts';
-COMMENT ON COLUMN retailml.segment_models.scales IS 'per feature: the population standard deviation standardisation divides by (0: a constant column, always z = 0)';
-COMMENT ON COLUMN retailml.segment_models.dropped IS 'constant features, which do not count';
-COMMENT ON COLUMN retailml.segment_models.centroids IS 'k x features: segment centroids in standardised space, segment 1 first';
+COMMENT ON COLUMN retailml.segment_models.features IS 'the input columns, in the order of transforms';
+COMMENT ON COLUMN retailml.segment_models.nulls IS 'impute (a NULL takes the column mean) or skip (the customer is left out)';
+COMMENT ON COLUMN retailml.segment_models.transforms IS 'per input column how it maps into the space k-means saw: numeric (log1p, mean, scale), boolean, one_hot (categories, shares, scale), pca (mean, components, variances, explained, scale), constant (dropped)';
+COMMENT ON COLUMN retailml.segment_models.encoded_features IS 'the features k-means saw, in the order of every per-feature array: numeric and boolean columns, column=value per text value, column_pcN per principal component';
+COMMENT ON COLUMN retailml.segment_models.dropped IS 'input columns with a single value, which do not count';
+COMMENT ON COLUMN retailml.segment_models.centroids IS 'k x encoded_features: segment centroids in the model space, segment 1 first';
 COMMENT ON COLUMN retailml.segment_models.sizes IS 'customers per segment, segment 1 first';
-COMMENT ON COLUMN retailml.segment_models.segment_means IS 'k x features: segment means in original units';
-COMMENT ON COLUMN retailml.segment_models.segment_medians IS 'k x features: segment medians in original units';
+COMMENT ON COLUMN retailml.segment_models.segment_means IS 'k x encoded_features: segment means in original units (shares for indicators, scores for components)';
+COMMENT ON COLUMN retailml.segment_models.segment_medians IS 'k x encoded_features: segment medians in the same units';
+COMMENT ON COLUMN retailml.segment_models.segment_z IS 'k x encoded_features: (segment mean - overall mean) / overall standard deviation in the model space';
+COMMENT ON COLUMN retailml.segment_models.overall_means IS 'per encoded feature: the mean over every customer, in original units';
 COMMENT ON COLUMN retailml.segment_models.metrics IS 'inertia, silhouette (on silhouette_rows rows), davies_bouldin, k_chosen_by, k_scores';
 ALTER TABLE retailml.segment_models ENABLE ROW LEVEL SECURITY;
 CREATE POLICY segment_models_by_owner ON retailml.segment_models
@@ -73,19 +80,19 @@ pub(crate) struct Fit<'a> {
     pub(crate) name: &'a str,
     pub(crate) relation: pg_sys::Oid,
     pub(crate) key: &'a str,
-    pub(crate) features: &'a [String],
-    pub(crate) rows: &'a [Vec<Option<f64>>],
+    pub(crate) encoder: &'a Encoder,
+    pub(crate) encoded: &'a Encoded,
     pub(crate) segmentation: &'a Segmentation,
     pub(crate) choice: Option<&'a KChoice>,
     pub(crate) seed: u64,
 }
 
 /// A k × d matrix as a 2-D float8[] from flat parameter `$p` (row-major),
-/// d the number of features (`$4`) and k `$5`.
+/// d the number of encoded features (`$6`) and k `$8`.
 fn matrix(p: usize) -> String {
     format!(
-        "(SELECT array_agg(${p}[(r - 1) * cardinality($4) + 1 : r * cardinality($4)] ORDER BY r)
-            FROM generate_series(1, $5) r)"
+        "(SELECT array_agg(${p}[(r - 1) * cardinality($6) + 1 : r * cardinality($6)] ORDER BY r)
+            FROM generate_series(1, $8) r)"
     )
 }
 
@@ -94,33 +101,38 @@ fn matrix(p: usize) -> String {
 /// stays, and that is an error rather than a silent second model.
 pub(crate) fn save(fit: &Fit<'_>) {
     let seg = fit.segmentation;
-    let m = metrics(fit.rows, seg, fit.seed, &check);
-    let medians = profile::medians(fit.rows, seg, &check);
-    let dropped: Vec<String> = fit
-        .features
-        .iter()
-        .zip(&seg.scales)
-        .filter(|(_, &s)| s == 0.0)
-        .map(|(f, _)| f.clone())
-        .collect();
+    let (x, d) = (&fit.encoded.x, fit.encoded.cols);
+    let m = metrics(x, d, seg, fit.seed, &check);
+    let display = fit.encoder.display();
+    let profile = profile::profile(x, d, seg, &display, &check);
     let flat = |m: &[Vec<f64>]| m.concat();
     let (k_ks, k_scores): (Vec<i32>, Vec<f64>) =
         fit.choice.map_or((vec![], vec![]), |c| c.scores.iter().map(|&(k, s)| (k as i32, s)).unzip());
+    let transforms = serde_json::to_value(fit.encoder).unwrap_or_else(|e| {
+        raise(ERRCODE_INTERNAL_ERROR, format!("could not record the transforms: {e}"), None)
+    });
+    let encoded_features: Vec<String> = fit.encoder.features().into_iter().map(|(name, _)| name).collect();
     let query = format!(
         "INSERT INTO retailml.segment_models
-            (name, source, id_column, features, k, seed, row_count, means, scales, dropped,
-             centroids, sizes, segment_means, segment_medians, metrics)
-         VALUES ($1, $2::regclass::text, $3, $4, $5, $6, $7, $8, $9, $10, {}, $12, {}, {},
-                 jsonb_build_object('inertia', $15::float8, 'silhouette', $16::float8,
-                                    'silhouette_rows', $17::bigint, 'davies_bouldin', $18::float8,
-                                    'k_chosen_by', $19::text,
-                                    'k_scores', (SELECT jsonb_object_agg(k, s) FROM unnest($20::int[], $21::float8[]) u(k, s))))
+            (name, source, id_column, features, nulls, transforms, encoded_features, dropped, k, seed, row_count,
+             centroids, sizes, segment_means, segment_medians, segment_z, overall_means, metrics)
+         VALUES ($1, $2::regclass::text, $3, $4, $5, $7, $6, $9, $8, $10, $11, {}, $13, {}, {}, {}, $17,
+                 jsonb_build_object('inertia', $18::float8, 'silhouette', $19::float8,
+                                    'silhouette_rows', $20::bigint, 'davies_bouldin', $21::float8,
+                                    'k_chosen_by', $22::text,
+                                    'k_scores', (SELECT jsonb_object_agg(k, s) FROM unnest($23::int[], $24::float8[]) u(k, s))))
          ON CONFLICT (name) DO NOTHING
          RETURNING name",
-        matrix(11),
-        matrix(13),
-        matrix(14)
+        matrix(12),
+        matrix(14),
+        matrix(15),
+        matrix(16)
     );
+    let input_columns: Vec<String> = fit.encoder.transforms.iter().map(|t| t.column().to_string()).collect();
+    let nulls = match fit.encoder.nulls {
+        retailml_segment::features::Nulls::Impute => "impute",
+        retailml_segment::features::Nulls::Skip => "skip",
+    };
     let saved = Spi::connect_mut(|client| {
         client
             .update("DELETE FROM retailml.segment_models WHERE name = $1", None, &[fit.name.into()])
@@ -133,17 +145,20 @@ pub(crate) fn save(fit: &Fit<'_>) {
                     fit.name.into(),
                     fit.relation.into(),
                     fit.key.into(),
-                    fit.features.to_vec().into(),
+                    input_columns.into(),
+                    nulls.into(),
+                    encoded_features.into(),
+                    pgrx::JsonB(transforms).into(),
                     (seg.sizes.len() as i32).into(),
+                    fit.encoder.dropped().into(),
                     (fit.seed as i64).into(),
-                    (fit.rows.len() as i64).into(),
-                    seg.means.clone().into(),
-                    seg.scales.clone().into(),
-                    dropped.into(),
+                    (fit.encoded.rows() as i64).into(),
                     flat(&seg.centroids).into(),
                     seg.sizes.iter().map(|&n| n as i64).collect::<Vec<_>>().into(),
-                    flat(&seg.feature_means).into(),
-                    flat(&medians).into(),
+                    flat(&profile.means).into(),
+                    flat(&profile.medians).into(),
+                    flat(&profile.z).into(),
+                    profile.overall_means.into(),
                     m.inertia.into(),
                     m.silhouette.into(),
                     (m.silhouette_rows as i64).into(),
@@ -167,21 +182,23 @@ pub(crate) fn save(fit: &Fit<'_>) {
 
 /// A saved model as read back.
 struct Saved {
-    features: Vec<String>,
+    encoder: Encoder,
     id_column: String,
     row_count: i64,
-    transform: Transform,
     centroids: Vec<Vec<f64>>,
     sizes: Vec<i64>,
     segment_means: Vec<Vec<f64>>,
     segment_medians: Vec<Vec<f64>>,
+    segment_z: Vec<Vec<f64>>,
+    overall_means: Vec<f64>,
 }
 
 fn load(client: &SpiClient<'_>, name: &str) -> Saved {
     let table = client
         .select(
-            "SELECT features, id_column, row_count, means, scales, ARRAY(SELECT unnest(centroids)),
-                    sizes, ARRAY(SELECT unnest(segment_means)), ARRAY(SELECT unnest(segment_medians))
+            "SELECT transforms, id_column, row_count, ARRAY(SELECT unnest(centroids)), sizes,
+                    ARRAY(SELECT unnest(segment_means)), ARRAY(SELECT unnest(segment_medians)),
+                    ARRAY(SELECT unnest(segment_z)), overall_means
                FROM retailml.segment_models WHERE name = $1",
             Some(1),
             &[name.into()],
@@ -198,28 +215,33 @@ fn load(client: &SpiClient<'_>, name: &str) -> Saved {
     let get = |i: usize| -> Vec<f64> {
         row.get::<Vec<f64>>(i).unwrap_or_else(|e| spi_failed(e)).unwrap_or_default()
     };
-    let features: Vec<String> = row.get(1).unwrap_or_else(|e| spi_failed(e)).unwrap_or_default();
-    let d = features.len().max(1);
+    let transforms: pgrx::JsonB = row.get(1).unwrap_or_else(|e| spi_failed(e)).unwrap_or(pgrx::JsonB(serde_json::Value::Null));
+    let encoder: Encoder = serde_json::from_value(transforms.0).unwrap_or_else(|e| {
+        raise(
+            ERRCODE_DATA_CORRUPTED,
+            format!("segment model \"{name}\" has transforms this version cannot read: {e}"),
+            None,
+        )
+    });
+    let d = encoder.features().len().max(1);
     let rows = |flat: Vec<f64>| flat.chunks(d).map(<[f64]>::to_vec).collect::<Vec<_>>();
     Saved {
         id_column: row.get(2).unwrap_or_else(|e| spi_failed(e)).unwrap_or_default(),
         row_count: row.get(3).unwrap_or_else(|e| spi_failed(e)).unwrap_or_default(),
-        transform: Transform {
-            means: get(4),
-            scales: get(5),
-        },
-        centroids: rows(get(6)),
-        sizes: row.get(7).unwrap_or_else(|e| spi_failed(e)).unwrap_or_default(),
-        segment_means: rows(get(8)),
-        segment_medians: rows(get(9)),
-        features,
+        centroids: rows(get(4)),
+        sizes: row.get(5).unwrap_or_else(|e| spi_failed(e)).unwrap_or_default(),
+        segment_means: rows(get(6)),
+        segment_medians: rows(get(7)),
+        segment_z: rows(get(8)),
+        overall_means: get(9),
+        encoder,
     }
 }
 
 /// The segment of each row of `customers` under a saved model: the model's
-/// own imputation and standardisation (not the new table's), then the
-/// nearest centroid. `distance` is to it, in standardised space. NULL
-/// arguments give no rows.
+/// own encoding (imputation, log1p, standardisation, categories, principal
+/// components; not the new table's), then the nearest centroid. `distance`
+/// is to it, in the model space. NULL arguments give no rows.
 #[pg_extern(stable, cost = 10000)]
 fn assign_segments(
     model_name: Option<String>,
@@ -231,7 +253,7 @@ fn assign_segments(
     };
     let relation = customers.oid();
     drop(customers);
-    let (model, key) = Spi::connect(|client| {
+    let (model, key, features) = Spi::connect(|client| {
         let model = load(client, &model_name);
         let columns = table_columns(client, relation);
         let key = match id_column {
@@ -241,15 +263,43 @@ fn assign_segments(
             None if columns.iter().any(|c| c.name == model.id_column) => model.id_column.clone(),
             None => primary_key(client, relation, &columns),
         };
-        for feature in &model.features {
-            numeric_column(&columns, feature, relation);
-        }
-        (model, key)
+        let features: Vec<(String, Kind)> = model
+            .encoder
+            .transforms
+            .iter()
+            .map(|t| {
+                let column = feature_column(&columns, t.column(), relation);
+                let fitted = match t {
+                    Transform::Numeric { .. } => Some(Kind::Numeric),
+                    Transform::Boolean { .. } => Some(Kind::Boolean),
+                    Transform::OneHot { .. } => Some(Kind::Text),
+                    Transform::Pca { .. } => Some(Kind::NumericArray),
+                    Transform::Constant { .. } => None,
+                };
+                if fitted.is_some_and(|kind| kind != column.1) {
+                    let found = &find_column(&columns, t.column(), relation).type_name;
+                    raise(
+                        ERRCODE_DATATYPE_MISMATCH,
+                        format!("column \"{}\" is {found}, of another kind than when model \"{model_name}\" was fitted", column.0),
+                        None,
+                    );
+                }
+                column
+            })
+            .collect();
+        (model, key, features)
     });
-    let (ids, rows) = read_rows(relation, &key, &model.features);
-    let assigned = assign(&rows, &ids, &model.features, &model.transform, &model.centroids, &check).or_raise();
-    let out: Vec<(String, i32, f64)> =
-        ids.into_iter().zip(assigned).map(|(id, (segment, distance))| (id, segment as i32, distance)).collect();
+    let table = read_table(relation, &key, &features);
+    let encoded = model.encoder.encode(&table).or_raise();
+    announce_skipped(table.ids.len() - encoded.rows());
+    let assigned = assign(&encoded.x, encoded.cols, &model.centroids, &check);
+    let mut ids = table.ids;
+    let out: Vec<(String, i32, f64)> = encoded
+        .kept
+        .iter()
+        .zip(assigned)
+        .map(|(&i, (segment, distance))| (std::mem::take(&mut ids[i]), segment as i32, distance))
+        .collect();
     TableIterator::new(out)
 }
 
@@ -279,12 +329,14 @@ fn segment_profiles(
         return TableIterator::empty();
     };
     let model = Spi::connect(|client| load(client, &model_name));
+    let features = model.encoder.features();
     let mut out = Vec::new();
-    for (c, (means, medians)) in model.segment_means.iter().zip(&model.segment_medians).enumerate() {
-        let z = profile::z_scores(means, &model.transform.means, &model.transform.scales);
-        let label = profile::label(&model.features, &z);
+    for (c, ((means, medians), z)) in
+        model.segment_means.iter().zip(&model.segment_medians).zip(&model.segment_z).enumerate()
+    {
+        let label = profile::label(&features, z);
         let customers = model.sizes.get(c).copied().unwrap_or(0);
-        for (j, feature) in model.features.iter().enumerate() {
+        for (j, (feature, _)) in features.iter().enumerate() {
             out.push((
                 c as i32 + 1,
                 customers,
@@ -292,7 +344,7 @@ fn segment_profiles(
                 feature.clone(),
                 means[j],
                 medians[j],
-                model.transform.means[j],
+                model.overall_means[j],
                 z[j],
                 label.clone(),
             ));

@@ -34,7 +34,7 @@ UPDATE bad_tx SET amount = NULL;
 SELECT count(*) AS customers, count(monetary) AS with_monetary, count(avg_order_value) AS with_aov, sum(frequency) AS occasions
   FROM customer_rfm('bad_tx'::regclass, 'shopper', 'day', 'amount');
 UPDATE bad_tx SET amount = extract(day FROM day);
--- Non-numeric features and columns of the wrong type.
+-- A date is no feature (a boolean is: true = 1), and columns of the wrong type.
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('bad_customers'::regclass, 2, features => ARRAY['spend', 'since'])$$) AS date_feature;
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('bad_customers'::regclass, 2, features => ARRAY['vip'])$$) AS bool_feature;
 SELECT pg_temp.error_of($$SELECT * FROM customer_rfm('bad_tx'::regclass, 'shopper', 'note', 'amount')$$) AS text_time;

@@ -15,7 +15,7 @@ SELECT segment, count(*) AS customers
  GROUP BY 1 ORDER BY 1;
 -- The saved model, readable as it is.
 SELECT name, owner = current_user AS mine, source, id_column, features, k, seed, row_count, dropped,
-       array_dims(centroids) AS centroid_dims, sizes, scales[4] AS region_scale,
+       array_dims(centroids) AS centroid_dims, sizes, encoded_features, nulls,
        metrics->>'k_chosen_by' AS k_chosen_by,
        (SELECT array_agg(key::int ORDER BY key::int) FROM jsonb_object_keys(metrics->'k_scores') key) AS k_tried,
        round((metrics->>'silhouette')::numeric, 2) AS silhouette,
@@ -93,8 +93,8 @@ SELECT pg_temp.error_of($$SELECT * FROM assign_segments('alice_model', 'rfm'::re
 SELECT pg_temp.error_of($$SELECT * FROM segment_customers('rfm'::regclass, 2, id_column => 'customer', model_name => 'alice_model')$$) AS bob_replaces_alice;
 UPDATE retailml.segment_models SET k = 1 WHERE name = 'alice_model';
 DELETE FROM retailml.segment_models WHERE name = 'alice_model';
-SELECT left(pg_temp.error_of($$INSERT INTO retailml.segment_models (name, owner, source, id_column, features, k, seed, row_count, means, scales, dropped, centroids, sizes, segment_means, segment_medians, metrics)
-  VALUES ('forged', 'retailml_regress_alice', 'rfm', 'customer', '{}', 1, 1, 1, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}')$$), 5) AS bob_forges_owner;
+SELECT left(pg_temp.error_of($$INSERT INTO retailml.segment_models (name, owner, source, id_column, features, nulls, transforms, encoded_features, dropped, k, seed, row_count, centroids, sizes, segment_means, segment_medians, segment_z, overall_means, metrics)
+  VALUES ('forged', 'retailml_regress_alice', 'rfm', 'customer', '{}', 'impute', '{}', '{}', '{}', 1, 1, 1, '{}', '{}', '{}', '{}', '{}', '{}', '{}')$$), 5) AS bob_forges_owner;
 SELECT count(*) AS bob_rows
   FROM segment_customers('rfm'::regclass, 2, id_column => 'customer', model_name => 'bob_model');
 RESET ROLE;

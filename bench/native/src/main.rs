@@ -133,8 +133,13 @@ fn main() {
                 .map(|v| numbers(v).into_iter().map(Some).collect())
                 .collect();
             let k: usize = k.parse().unwrap_or_else(|_| fail("k must be a number"));
+            // Standardising is part of the work, as in scikit-learn's pipeline.
             let segment = || {
-                retailml_segment::segment(&rows, k, retailml_segment::DEFAULT_SEED, &|| {})
+                let table = retailml_segment::features::Table::numeric(&rows);
+                let options = retailml_segment::features::Options::default();
+                let (_, encoded) = retailml_segment::features::Encoder::fit(&table, &options)
+                    .unwrap_or_else(|e| fail(&e.to_string()));
+                retailml_segment::segment(&encoded.x, encoded.cols, k, retailml_segment::DEFAULT_SEED, &|| {})
                     .unwrap_or_else(|e| fail(&e.to_string()));
             };
             report("segment", rows.len(), segment, segment);

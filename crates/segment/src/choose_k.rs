@@ -13,7 +13,6 @@ use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
 
-use crate::model::Transform;
 use crate::{segment, SegmentError, Segmentation};
 
 /// The candidates when k is chosen.
@@ -21,16 +20,16 @@ pub const K_CANDIDATES: std::ops::RangeInclusive<usize> = 2..=10;
 /// The silhouette is computed on at most this many rows.
 pub const SAMPLE_ROWS: usize = 10_000;
 
-/// Sorted indices of a seeded sample of `min(n, SAMPLE_ROWS)` of `0..n`
-/// without replacement (all of them when `n <= SAMPLE_ROWS`).
-pub fn sample_indices(n: usize, seed: u64) -> Vec<usize> {
-    if n <= SAMPLE_ROWS {
+/// Sorted indices of a seeded sample of `min(n, size)` of `0..n` without
+/// replacement (all of them when `n <= size`).
+pub fn sample_indices(n: usize, size: usize, seed: u64) -> Vec<usize> {
+    if n <= size {
         return (0..n).collect();
     }
     // Partial Fisher-Yates over a virtual 0..n: only the swapped slots are stored.
     let mut rng = Xoshiro256Plus::seed_from_u64(seed);
     let mut swapped = std::collections::HashMap::new();
-    let mut out: Vec<usize> = (0..SAMPLE_ROWS)
+    let mut out: Vec<usize> = (0..size)
         .map(|i| {
             let j = i + ((u128::from(rng.next_u64()) * (n - i) as u128) >> 64) as usize;
             let at_j = *swapped.get(&j).unwrap_or(&j);
@@ -156,14 +155,19 @@ pub struct Metrics {
     pub davies_bouldin: Option<f64>,
 }
 
-/// The metrics of `fit`, a segmentation of `rows`.
-pub fn metrics(rows: &[Vec<Option<f64>>], fit: &Segmentation, seed: u64, check: &dyn Fn()) -> Metrics {
-    let sample = sample_indices(rows.len(), seed);
-    let z = Transform::of(fit).standardise_rows(rows, &sample);
+/// The rows `indices` of `x` (row-major, `d` wide).
+fn rows_at(x: &[f64], d: usize, indices: &[usize]) -> Vec<f64> {
+    indices.iter().flat_map(|&i| x[i * d..(i + 1) * d].iter().copied()).collect()
+}
+
+/// The metrics of `fit`, a segmentation of the rows of `x` (`d` wide).
+pub fn metrics(x: &[f64], d: usize, fit: &Segmentation, seed: u64, check: &dyn Fn()) -> Metrics {
+    let sample = sample_indices(x.len() / d, SAMPLE_ROWS, seed);
+    let z = rows_at(x, d, &sample);
     let labels: Vec<u32> = sample.iter().map(|&i| fit.segment[i]).collect();
     Metrics {
         inertia: fit.inertia,
-        silhouette: silhouettes(&z, fit.means.len(), &[&labels], check)[0],
+        silhouette: silhouettes(&z, d, &[&labels], check)[0],
         silhouette_rows: sample.len(),
         davies_bouldin: davies_bouldin(fit),
     }
@@ -176,7 +180,7 @@ pub struct KChoice {
     /// Each candidate k tried and its mean silhouette.
     pub scores: Vec<(usize, f64)>,
     /// The fit of the chosen k when the sample was the whole table (it is
-    /// then exactly `segment(rows, k, seed)`).
+    /// then exactly `segment(x, d, k, seed)`).
     pub fit: Option<Segmentation>,
     /// Rows the candidates were fitted and scored on.
     pub sample_rows: usize,
@@ -186,19 +190,20 @@ pub struct KChoice {
 /// smaller k), each candidate fitted by [`segment`] with `seed` on the
 /// [`sample_indices`] rows. Candidates above the number of distinct rows
 /// are skipped; fewer than 2 distinct rows is [`SegmentError::UnusableData`].
-pub fn choose_k(rows: &[Vec<Option<f64>>], seed: u64, check: &dyn Fn()) -> Result<KChoice, SegmentError> {
-    let sample = sample_indices(rows.len(), seed);
-    let whole = sample.len() == rows.len();
-    let sampled: Vec<Vec<Option<f64>>>;
-    let on: &[Vec<Option<f64>>] = if whole {
-        rows
+pub fn choose_k(x: &[f64], d: usize, seed: u64, check: &dyn Fn()) -> Result<KChoice, SegmentError> {
+    let n = x.len() / d.max(1);
+    let sample = sample_indices(n, SAMPLE_ROWS, seed);
+    let whole = sample.len() == n;
+    let sampled: Vec<f64>;
+    let on: &[f64] = if whole {
+        x
     } else {
-        sampled = sample.iter().map(|&i| rows[i].clone()).collect();
+        sampled = rows_at(x, d, &sample);
         &sampled
     };
     let mut fits: Vec<Segmentation> = Vec::new();
     for k in K_CANDIDATES {
-        match segment(on, k, seed, check) {
+        match segment(on, d, k, seed, check) {
             Ok(fit) => fits.push(fit),
             // k above the rows or the distinct rows: so is every larger k.
             Err(SegmentError::InvalidParameter(_)) if !fits.is_empty() => break,
@@ -210,11 +215,8 @@ pub fn choose_k(rows: &[Vec<Option<f64>>], seed: u64, check: &dyn Fn()) -> Resul
             Err(e) => return Err(e),
         }
     }
-    // Every candidate standardised the same rows, so one z serves all.
-    let all: Vec<usize> = (0..on.len()).collect();
-    let z = Transform::of(&fits[0]).standardise_rows(on, &all);
     let labellings: Vec<&[u32]> = fits.iter().map(|f| f.segment.as_slice()).collect();
-    let scores: Vec<(usize, f64)> = silhouettes(&z, fits[0].means.len(), &labellings, check)
+    let scores: Vec<(usize, f64)> = silhouettes(on, d, &labellings, check)
         .into_iter()
         .zip(&fits)
         .map(|(s, f)| (f.centroids.len(), s.unwrap_or(f64::NEG_INFINITY)))
@@ -227,7 +229,7 @@ pub fn choose_k(rows: &[Vec<Option<f64>>], seed: u64, check: &dyn Fn()) -> Resul
         k: scores[best].0,
         fit: whole.then(|| fits.swap_remove(best)),
         scores,
-        sample_rows: on.len(),
+        sample_rows: sample.len(),
     })
 }
 
@@ -236,26 +238,26 @@ mod tests {
     use super::*;
 
     /// `groups` tight groups of `size` rows around distant centres in 2-D.
-    fn groups(groups: usize, size: usize) -> Vec<Vec<Option<f64>>> {
+    fn groups(groups: usize, size: usize) -> Vec<f64> {
         let mut rng = Xoshiro256Plus::seed_from_u64(3);
         let mut u = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         (0..groups * size)
-            .map(|i| {
+            .flat_map(|i| {
                 let g = (i / size) as f64;
-                vec![Some(g * 20.0 + u()), Some((g * 7.0) % 30.0 + u())]
+                [g * 20.0 + u(), (g * 7.0) % 30.0 + u()]
             })
             .collect()
     }
 
     #[test]
     fn sample_is_seeded_distinct_and_sorted() {
-        assert_eq!(sample_indices(5, 1), vec![0, 1, 2, 3, 4]);
-        let a = sample_indices(50_000, 1);
+        assert_eq!(sample_indices(5, SAMPLE_ROWS, 1), vec![0, 1, 2, 3, 4]);
+        let a = sample_indices(50_000, SAMPLE_ROWS, 1);
         assert_eq!(a.len(), SAMPLE_ROWS);
         assert!(a.windows(2).all(|w| w[0] < w[1]));
         assert!(*a.last().unwrap() < 50_000);
-        assert_eq!(a, sample_indices(50_000, 1));
-        assert_ne!(a, sample_indices(50_000, 2));
+        assert_eq!(a, sample_indices(50_000, SAMPLE_ROWS, 1));
+        assert_ne!(a, sample_indices(50_000, SAMPLE_ROWS, 2));
         // Spread over the whole range, not the first rows.
         assert!(a.iter().filter(|&&i| i >= 25_000).count() > 4_000);
     }
@@ -279,14 +281,10 @@ mod tests {
 
     #[test]
     fn davies_bouldin_matches_a_hand_computation() {
-        let rows: Vec<Vec<Option<f64>>> = [0.0, 2.0, 10.0, 12.0, 14.0]
-            .iter()
-            .map(|&v| vec![Some(v)])
-            .collect();
-        let fit = segment(&rows, 2, 1, &|| {}).unwrap();
+        let x = [0.0, 2.0, 10.0, 12.0, 14.0];
+        let fit = segment(&x, 1, 2, 1, &|| {}).unwrap();
         // Segment 1 {10, 12, 14}: S = 4/3; segment 2 {0, 2}: S = 1; the
-        // centroids 12 and 1 are 11 apart. Standardising scales all three
-        // alike, so the ratio is the same in z-space.
+        // centroids 12 and 1 are 11 apart.
         let want = ((4.0 / 3.0) + 1.0) / 11.0;
         let got = davies_bouldin(&fit).unwrap();
         assert!((got - want).abs() < 1e-12, "{got} vs {want}");
@@ -295,19 +293,19 @@ mod tests {
     #[test]
     fn picks_the_number_of_well_separated_groups() {
         for g in [2, 3, 4, 6] {
-            let rows = groups(g, 40);
-            let choice = choose_k(&rows, 5, &|| {}).unwrap();
+            let x = groups(g, 40);
+            let choice = choose_k(&x, 2, 5, &|| {}).unwrap();
             assert_eq!(choice.k, g, "{:?}", choice.scores);
             assert_eq!(choice.scores.len(), 9);
             let fit = choice.fit.unwrap();
-            assert_eq!(fit, segment(&rows, g, 5, &|| {}).unwrap());
+            assert_eq!(fit, segment(&x, 2, g, 5, &|| {}).unwrap());
         }
     }
 
     #[test]
     fn large_tables_choose_on_a_sample() {
-        let rows = groups(3, 4_000);
-        let choice = choose_k(&rows, 5, &|| {}).unwrap();
+        let x = groups(3, 4_000);
+        let choice = choose_k(&x, 2, 5, &|| {}).unwrap();
         assert_eq!(choice.k, 3);
         assert_eq!(choice.sample_rows, SAMPLE_ROWS);
         assert!(choice.fit.is_none());
@@ -315,19 +313,18 @@ mod tests {
 
     #[test]
     fn few_distinct_rows_limit_the_candidates() {
-        let rows: Vec<Vec<Option<f64>>> = (0..30).map(|i| vec![Some((i % 3) as f64 * 10.0)]).collect();
-        let choice = choose_k(&rows, 5, &|| {}).unwrap();
+        let x: Vec<f64> = (0..30).map(|i| (i % 3) as f64 * 10.0).collect();
+        let choice = choose_k(&x, 1, 5, &|| {}).unwrap();
         assert_eq!(choice.k, 3);
         assert_eq!(choice.scores.iter().map(|s| s.0).collect::<Vec<_>>(), vec![2, 3]);
-        let one: Vec<Vec<Option<f64>>> = (0..5).map(|_| vec![Some(1.0)]).collect();
-        assert!(matches!(choose_k(&one, 5, &|| {}), Err(SegmentError::UnusableData(_))));
+        assert!(matches!(choose_k(&[1.0; 5], 1, 5, &|| {}), Err(SegmentError::UnusableData(_))));
     }
 
     #[test]
     fn metrics_of_a_clear_fit() {
-        let rows = groups(3, 50);
-        let fit = segment(&rows, 3, 5, &|| {}).unwrap();
-        let m = metrics(&rows, &fit, 5, &|| {});
+        let x = groups(3, 50);
+        let fit = segment(&x, 2, 3, 5, &|| {}).unwrap();
+        let m = metrics(&x, 2, &fit, 5, &|| {});
         assert!(m.silhouette.unwrap() > 0.9, "{m:?}");
         assert!(m.davies_bouldin.unwrap() < 0.2, "{m:?}");
         assert_eq!(m.silhouette_rows, 150);

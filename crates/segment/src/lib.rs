@@ -1,5 +1,5 @@
-//! Customer segmentation core of retailml: feature matrix preparation,
-//! standardisation and seeded k-means with profiles per segment.
+//! Customer segmentation core of retailml: encoding the feature columns
+//! ([`features`]), seeded k-means, choosing k, scoring and profiles.
 //!
 //! The crate never touches Postgres. The long loop takes a `check` callback
 //! that the glue wires to Postgres' interrupt check.
@@ -13,8 +13,9 @@
 //! machine shared with other builds, so each figure is the median of 3
 //! alternating runs): a Python script times scikit-learn 1.9.1
 //! `StandardScaler` + `KMeans(init='k-means++', n_init=10, random_state=0)`,
-//! then `segment()` with [`DEFAULT_SEED`] on the same values (the time
-//! includes standardisation), then `retailml-bench segment rows.jsonl K`
+//! then standardising and `segment()` with [`DEFAULT_SEED`] on the same
+//! values (measured before standardising moved to [`features`]; the work is
+//! the same), then `retailml-bench segment rows.jsonl K`
 //! (its second call); inertia is recomputed for both from the labels in
 //! scikit-learn's standardised matrix.
 //!
@@ -32,12 +33,12 @@ use std::fmt;
 
 use std::ops::{Add, Mul, Sub};
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use rayon::prelude::*;
 
 pub mod choose_k;
+pub mod features;
 pub mod model;
 pub mod profile;
 
@@ -87,37 +88,23 @@ impl std::error::Error for SegmentError {}
 pub struct Segmentation {
     /// Per row, its segment (1..=k).
     pub segment: Vec<u32>,
-    /// Per row, Euclidean distance to its segment centroid in standardised space.
+    /// Per row, Euclidean distance to its segment centroid.
     pub distance: Vec<f64>,
     /// Per segment (index 0 = segment 1), the number of rows.
     pub sizes: Vec<usize>,
-    /// Per segment, the centroid (mean of its rows) in standardised space.
+    /// Per segment, the centroid (mean of its rows).
     pub centroids: Vec<Vec<f64>>,
-    /// Per segment, the mean of each feature in original units (NULLs counted
-    /// at their imputed value, the column mean).
-    pub feature_means: Vec<Vec<f64>>,
-    /// Total within-segment sum of squared distances, standardised space.
+    /// Total within-segment sum of squared distances.
     pub inertia: f64,
-    /// Per feature, the column mean: the value a NULL takes and the centre
-    /// of standardisation (saved models apply exactly these).
-    pub means: Vec<f64>,
-    /// Per feature, the population standard deviation; 0 for a constant
-    /// column, whose z-score is always 0.
-    pub scales: Vec<f64>,
 }
 
-/// Split `rows` into `k` segments with k-means.
+/// Split the `x.len() / d` rows of `x` (row-major, `d` wide, in the model
+/// space of [`features`]) into `k` segments with k-means.
 ///
-/// - Every row must have the same number of features ([`SegmentError::InvalidParameter`]
-///   otherwise); no rows or no features is [`SegmentError::UnusableData`].
+/// - No rows or `d = 0` is [`SegmentError::UnusableData`], and so is a NaN
+///   or infinite value.
 /// - `k` must be in 1..=rows, and the rows must contain at least `k` distinct
 ///   points (otherwise some segment would have to be empty).
-/// - NaN or ±Infinity is `UnusableData`. `None` (SQL NULL) is replaced by
-///   the mean of its column; a column with no values at all is `UnusableData`.
-///   Row and feature positions in messages are 1-based, like SQL arrays.
-/// - Each feature is standardised to z-scores (population standard
-///   deviation) so that dollars do not drown out visit counts; a constant
-///   column becomes all zeros, since it carries no information.
 /// - Greedy k-means++ seeding, [`N_RUNS`] runs, at most [`MAX_ITERATIONS`]
 ///   Lloyd iterations each, stopping when the centroids move less than
 ///   [`TOLERANCE`] allows; the run with the lowest inertia wins. The same
@@ -127,7 +114,8 @@ pub struct Segmentation {
 /// one pass over the data, seeding a centre included), so the glue can raise
 /// a Postgres interrupt there. The passes run on the current rayon pool.
 pub fn segment(
-    rows: &[Vec<Option<f64>>],
+    x: &[f64],
+    d: usize,
     k: usize,
     seed: u64,
     check: &dyn Fn(),
@@ -137,30 +125,42 @@ pub fn segment(
             "k must be at most {MAX_K}, got {k}"
         )));
     }
-    let (original, z, means, scales) = prepare(rows)?;
-    let n = original.nrows();
+    if d == 0 {
+        return Err(SegmentError::UnusableData(
+            "rows have no features".to_string(),
+        ));
+    }
+    let n = x.len() / d;
+    if n == 0 {
+        return Err(SegmentError::UnusableData(
+            "there are no rows to segment".to_string(),
+        ));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(SegmentError::UnusableData(
+            "a feature value is NaN or infinite".to_string(),
+        ));
+    }
     if k == 0 || k > n {
         return Err(SegmentError::InvalidParameter(format!(
             "k must be between 1 and the number of rows ({n}), got {k}"
         )));
     }
-    let distinct = count_distinct(z.rows().into_iter().map(|r| r.into_iter().copied()), k);
+    let distinct = count_distinct(x.chunks_exact(d).map(|r| r.iter().copied()), k);
     if distinct < k {
         return Err(SegmentError::InvalidParameter(format!(
             "k ({k}) exceeds the number of distinct rows ({distinct})"
         )));
     }
 
-    // Standardised columns have variance 1, constant ones 0.
-    let mean_variance = z.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
+    // Standardised columns have variance 1, so this is about 1 for
+    // [`features`]' matrices; the bound stays relative for any other.
+    let mean_variance = column_variances(x, d).iter().sum::<f64>() / d as f64;
     let tolerance = TOLERANCE * mean_variance;
 
-    let d = z.ncols();
-    let z = z.as_standard_layout();
-    let z = z.as_slice().expect("standard layout is contiguous");
     // The working copy; if f32 merges rows that f64 keeps apart, f32 could
     // not make k non-empty segments, so the passes stay in f64.
-    let work: Vec<Work> = z.iter().map(|&v| Work::from_f64(v)).collect();
+    let work: Vec<Work> = x.iter().map(|&v| Work::from_f64(v)).collect();
     let narrow = count_distinct(
         work.chunks_exact(d).map(|r| r.iter().map(|v| v.to_f64())),
         k,
@@ -175,9 +175,9 @@ pub fn segment(
         let rng = master.clone();
         master.jump();
         let run = if narrow {
-            run_once(&work, z, d, k, rng, tolerance, check)
+            run_once(&work, x, d, k, rng, tolerance, check)
         } else {
-            run_once(z, z, d, k, rng, tolerance, check)
+            run_once(x, x, d, k, rng, tolerance, check)
         };
         if let Some(run) = run {
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
@@ -188,118 +188,23 @@ pub fn segment(
     let best = best.ok_or_else(|| {
         SegmentError::Internal("k-means left a segment empty in every run".to_string())
     })?;
-    Ok(Segmentation {
-        means,
-        scales,
-        ..number_segments(best, original.view())
-    })
+    Ok(number_segments(best, d))
 }
 
-/// The original and standardised matrices, the column means and the
-/// standard deviations (0 for a constant column).
-type Prepared = (Array2<f64>, Array2<f64>, Vec<f64>, Vec<f64>);
-
-/// Validate `rows`, impute NULLs, and standardise.
-fn prepare(rows: &[Vec<Option<f64>>]) -> Result<Prepared, SegmentError> {
-    let Some(first) = rows.first() else {
-        return Err(SegmentError::UnusableData(
-            "there are no rows to segment".to_string(),
-        ));
-    };
-    let d = first.len();
-    if d == 0 {
-        return Err(SegmentError::UnusableData(
-            "rows have no features".to_string(),
-        ));
+/// Population variance of each column of `x` (row-major, `d` wide).
+fn column_variances(x: &[f64], d: usize) -> Vec<f64> {
+    let n = (x.len() / d) as f64;
+    let mut mean = vec![0.0; d];
+    for row in x.chunks_exact(d) {
+        mean.iter_mut().zip(row).for_each(|(m, v)| *m += v / n);
     }
-    let n = rows.len();
-    // Column means of the non-NULL values, as running means so that huge
-    // values cannot overflow a sum.
-    let mut means = vec![0.0_f64; d];
-    let mut counts = vec![0_usize; d];
-    for (i, row) in rows.iter().enumerate() {
-        if row.len() != d {
-            return Err(SegmentError::InvalidParameter(format!(
-                "row {} has {} features, the first row has {d}",
-                i + 1,
-                row.len()
-            )));
-        }
-        for (j, v) in row.iter().enumerate() {
-            if let Some(x) = v {
-                if !x.is_finite() {
-                    let what = if x.is_nan() { "NaN" } else { "infinite" };
-                    return Err(SegmentError::UnusableData(format!(
-                        "row {}, feature {} is {what}",
-                        i + 1,
-                        j + 1
-                    )));
-                }
-                counts[j] += 1;
-                // x/c - m/c rather than (x - m)/c: the difference of two
-                // values near f64::MAX would overflow.
-                let c = counts[j] as f64;
-                means[j] += x / c - means[j] / c;
-            }
-        }
+    let mut var = vec![0.0; d];
+    for row in x.chunks_exact(d) {
+        var.iter_mut()
+            .zip(row.iter().zip(&mean))
+            .for_each(|(s, (v, m))| *s += (v - m) * (v - m) / n);
     }
-    if let Some(j) = counts.iter().position(|&c| c == 0) {
-        return Err(SegmentError::UnusableData(format!(
-            "feature {} has only null values",
-            j + 1
-        )));
-    }
-    let mut original = Array2::<f64>::zeros((n, d));
-    for (i, row) in rows.iter().enumerate() {
-        for (j, v) in row.iter().enumerate() {
-            original[[i, j]] = v.unwrap_or(means[j]);
-        }
-    }
-
-    // Row by row with a running value per column: the matrix is row-major,
-    // and a pass per column would stride through all of it d times.
-    // Imputed values equal the column mean, so the mean is unchanged.
-    let mut lo = vec![f64::INFINITY; d];
-    let mut hi = vec![f64::NEG_INFINITY; d];
-    // The largest deviation, to scale by before squaring, so that values
-    // near f64::MAX still give a finite standard deviation.
-    let mut spread = vec![0.0_f64; d];
-    for row in original.rows() {
-        for (j, &x) in row.iter().enumerate() {
-            lo[j] = lo[j].min(x);
-            hi[j] = hi[j].max(x);
-            spread[j] = spread[j].max((x - means[j]).abs());
-        }
-    }
-    let mut var = vec![0.0_f64; d];
-    for row in original.rows() {
-        for (j, &x) in row.iter().enumerate() {
-            var[j] += ((x - means[j]) / spread[j]).powi(2);
-        }
-    }
-    // A constant column has no spread and stays all zeros: it carries no
-    // information.
-    let sd: Vec<Option<f64>> = (0..d)
-        .map(|j| (lo[j] != hi[j]).then(|| spread[j] * (var[j] / n as f64).sqrt()))
-        .collect();
-    let mut z = Array2::<f64>::zeros((n, d));
-    let mut too_large = vec![false; d];
-    for (row, mut out) in original.rows().into_iter().zip(z.rows_mut()) {
-        for (j, (&x, v)) in row.iter().zip(out.iter_mut()).enumerate() {
-            if let Some(sd) = sd[j] {
-                *v = (x - means[j]) / sd;
-                too_large[j] |= !v.is_finite();
-            }
-        }
-    }
-    if let Some(j) = too_large.iter().position(|&t| t) {
-        return Err(SegmentError::UnusableData(format!(
-            "feature {} has values too large to standardise",
-            j + 1
-        )));
-    }
-    let scales = sd.iter().map(|s| s.unwrap_or(0.0)).collect();
-    Ok((original, z, means, scales))
+    var
 }
 
 /// Distinct rows, counting no further than `limit`.
@@ -790,24 +695,14 @@ fn assign(z: &[f64], d: usize, centroids: &[f64]) -> Assignment {
 }
 
 /// Renumber clusters 1..=k by size, largest first (a stable sort, so equal
-/// sizes keep the seeding order), and compute the original-unit profiles.
-fn number_segments(a: Assignment, original: ArrayView2<f64>) -> Segmentation {
+/// sizes keep the seeding order).
+fn number_segments(a: Assignment, d: usize) -> Segmentation {
     let k = a.counts.len();
-    let d = original.ncols();
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&x, &y| a.counts[y].cmp(&a.counts[x]));
     let mut rank = vec![0_usize; k];
     for (r, &c) in order.iter().enumerate() {
         rank[c] = r;
-    }
-    let mut feature_means = vec![vec![0.0_f64; d]; k];
-    let mut seen = Array1::<f64>::zeros(k);
-    for (row, &c) in original.rows().into_iter().zip(&a.labels) {
-        let r = rank[c as usize];
-        seen[r] += 1.0;
-        for (m, &x) in feature_means[r].iter_mut().zip(row) {
-            *m += x / seen[r] - *m / seen[r];
-        }
     }
     Segmentation {
         segment: a
@@ -821,10 +716,7 @@ fn number_segments(a: Assignment, original: ArrayView2<f64>) -> Segmentation {
             .iter()
             .map(|&c| a.centroids[c * d..(c + 1) * d].to_vec())
             .collect(),
-        feature_means,
         inertia: a.inertia,
-        means: Vec::new(),
-        scales: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and median in original units, the z-score of the mean against the whole
 //! table, and a short label from the most distinctive features.
 
+use crate::features::FeatureKind;
 use crate::Segmentation;
 
 /// A feature enters a label when its segment mean is at least this many
@@ -10,33 +11,79 @@ pub const LABEL_THRESHOLD: f64 = 0.5;
 /// At most this many features in a label.
 pub const LABEL_FEATURES: usize = 3;
 
-/// Per segment (index 0 = segment 1), the exact median of each feature in
-/// original units, NULLs at their imputed value (the column mean) as the fit
-/// saw them. One selection per segment and feature, O(n) each; `check` runs
-/// once per feature.
-pub fn medians(rows: &[Vec<Option<f64>>], fit: &Segmentation, check: &dyn Fn()) -> Vec<Vec<f64>> {
+/// What a segment looks like, per feature, in the units an analyst reads.
+/// Matrices are k × features, segment 1 first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub means: Vec<Vec<f64>>,
+    /// Exact medians.
+    pub medians: Vec<Vec<f64>>,
+    /// Per feature, the mean over every row.
+    pub overall_means: Vec<f64>,
+    /// (segment mean − overall mean) / overall standard deviation, in the
+    /// model space k-means saw (so after log1p); 0 for a feature without
+    /// spread.
+    pub z: Vec<Vec<f64>>,
+}
+
+/// The profile of `fit`, a segmentation of the rows of `x` (row-major, `d`
+/// wide, in the model space); `display[j]` maps feature j's model value to
+/// the units an analyst reads.
+/// One selection per segment and feature, O(n) each; `check` runs once per
+/// feature.
+pub fn profile<F: Fn(f64) -> f64 + ?Sized>(
+    x: &[f64],
+    d: usize,
+    fit: &Segmentation,
+    display: &[Box<F>],
+    check: &dyn Fn(),
+) -> Profile {
     let k = fit.sizes.len();
-    let d = fit.means.len();
+    let n = fit.segment.len();
     // Rows grouped by segment: segment c's values live at starts[c]..starts[c + 1].
     let mut starts = vec![0; k + 1];
-    for (c, &n) in fit.sizes.iter().enumerate() {
-        starts[c + 1] = starts[c] + n;
+    for (c, &size) in fit.sizes.iter().enumerate() {
+        starts[c + 1] = starts[c] + size;
     }
-    let mut out = vec![vec![0.0; d]; k];
-    let mut values = vec![0.0; rows.len()];
-    for j in 0..d {
+    let mut out = Profile {
+        means: vec![vec![0.0; d]; k],
+        medians: vec![vec![0.0; d]; k],
+        overall_means: vec![0.0; d],
+        z: vec![vec![0.0; d]; k],
+    };
+    let mut values = vec![0.0; n];
+    for (j, show) in display.iter().enumerate().take(d) {
         check();
         let mut next = starts.clone();
-        for (row, &s) in rows.iter().zip(&fit.segment) {
+        for (row, &s) in x.chunks_exact(d).zip(&fit.segment) {
             let c = s as usize - 1;
-            values[next[c]] = row[j].unwrap_or(fit.means[j]);
+            values[next[c]] = row[j];
             next[c] += 1;
         }
+        let model_mean = mean(&values);
+        let sd = (values.iter().map(|v| (v - model_mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        out.overall_means[j] = mean_of(values.iter().map(|&v| show(v)), n);
         for c in 0..k {
-            out[c][j] = median(&mut values[starts[c]..starts[c + 1]]);
+            let segment = &mut values[starts[c]..starts[c + 1]];
+            let segment_mean = mean(segment);
+            out.z[c][j] = if sd > 0.0 { (segment_mean - model_mean) / sd } else { 0.0 };
+            // In displayed units before the median: for an even count the
+            // middle two are averaged in the units an analyst reads.
+            segment.iter_mut().for_each(|v| *v = show(*v));
+            out.means[c][j] = mean(segment);
+            out.medians[c][j] = median(segment);
         }
     }
     out
+}
+
+fn mean(v: &[f64]) -> f64 {
+    mean_of(v.iter().copied(), v.len())
+}
+
+/// The mean of `n` values, NaN for none.
+fn mean_of(v: impl Iterator<Item = f64>, n: usize) -> f64 {
+    v.sum::<f64>() / n as f64
 }
 
 /// The median of `v` (reordered in place); the mean of the two middle
@@ -55,27 +102,19 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// (segment mean − overall mean) / overall std per feature; 0 for a
-/// constant column (std 0), which is the same in every segment.
-pub fn z_scores(segment_means: &[f64], overall_means: &[f64], stds: &[f64]) -> Vec<f64> {
-    segment_means
-        .iter()
-        .zip(overall_means.iter().zip(stds))
-        .map(|(&m, (&o, &s))| if s > 0.0 { (m - o) / s } else { 0.0 })
-        .collect()
-}
-
 /// A short label from the [`LABEL_FEATURES`] features with the largest |z|
 /// of at least [`LABEL_THRESHOLD`] (ties in feature order), joined with
 /// " · ": "high x" / "low x", except that a low `recency*` reads "recent"
-/// (a high one "lapsed") and a high `frequency*` reads "frequent" (a low one
-/// "infrequent"). "typical" when nothing stands out.
-pub fn label(features: &[String], z: &[f64]) -> String {
+/// (a high one "lapsed"), a high `frequency*` reads "frequent" (a low one
+/// "infrequent"), a boolean reads "x" / "not x", and a text value
+/// ("channel=web") counts only when it is more common than overall (that
+/// another value is rarer says less). "typical" when nothing stands out.
+pub fn label(features: &[(String, FeatureKind)], z: &[f64]) -> String {
     let mut picked: Vec<(usize, f64)> = z
         .iter()
         .copied()
         .enumerate()
-        .filter(|(_, v)| v.abs() >= LABEL_THRESHOLD)
+        .filter(|&(j, v)| v.abs() >= LABEL_THRESHOLD && (features[j].1 != FeatureKind::Category || v > 0.0))
         .collect();
     picked.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
     picked.truncate(LABEL_FEATURES);
@@ -85,8 +124,13 @@ pub fn label(features: &[String], z: &[f64]) -> String {
     picked
         .iter()
         .map(|&(j, v)| {
-            let name = &features[j];
+            let (name, kind) = &features[j];
             let lower = name.to_lowercase();
+            match (kind, v > 0.0) {
+                (FeatureKind::Indicator | FeatureKind::Category, true) => return name.clone(),
+                (FeatureKind::Indicator, false) => return format!("not {name}"),
+                _ => {}
+            }
             match (lower.starts_with("recency"), lower.starts_with("frequency"), v > 0.0) {
                 (true, _, false) => "recent".to_string(),
                 (true, _, true) => "lapsed".to_string(),
@@ -105,8 +149,8 @@ mod tests {
     use super::*;
     use crate::segment;
 
-    fn names(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+    fn names(v: &[&str]) -> Vec<(String, FeatureKind)> {
+        v.iter().map(|s| (s.to_string(), FeatureKind::Measure)).collect()
     }
 
     #[test]
@@ -117,20 +161,21 @@ mod tests {
         assert_eq!(median(&mut v), 2.5);
         assert!(median(&mut []).is_nan());
 
-        let col = |v: &[Option<f64>]| v.iter().map(|&x| vec![x]).collect::<Vec<_>>();
-        let rows = col(&[Some(100.0), Some(1.0), Some(101.0), Some(2.0), Some(150.0), Some(3.0), Some(4.0)]);
-        let fit = segment(&rows, 2, 1, &|| {}).unwrap();
+        let x = [100.0, 1.0, 101.0, 2.0, 150.0, 3.0, 4.0];
+        let fit = segment(&x, 1, 2, 1, &|| {}).unwrap();
+        let same: Vec<Box<dyn Fn(f64) -> f64>> = vec![Box::new(|v| v)];
+        let p = profile(&x, 1, &fit, &same, &|| {});
         // Segment 1 is the larger, {1, 2, 3, 4}.
-        assert_eq!(medians(&rows, &fit, &|| {}), vec![vec![2.5], vec![101.0]]);
-        // A NULL counts at the column mean, 2: {1, 2, 3, 2}.
-        let rows = col(&[Some(1.0), None, Some(3.0), Some(2.0)]);
-        let fit = segment(&rows, 1, 1, &|| {}).unwrap();
-        assert_eq!(medians(&rows, &fit, &|| {}), vec![vec![2.0]]);
-    }
-
-    #[test]
-    fn z_scores_against_the_overall_mean_and_std() {
-        assert_eq!(z_scores(&[12.0, 5.0], &[10.0, 5.0], &[4.0, 0.0]), vec![0.5, 0.0]);
+        assert_eq!(p.medians, vec![vec![2.5], vec![101.0]]);
+        assert_eq!(p.means, vec![vec![2.5], vec![351.0 / 3.0]]);
+        assert!((p.overall_means[0] - 361.0 / 7.0).abs() < 1e-12);
+        // Means and medians are of the displayed values, z of the model's.
+        let doubled: Vec<Box<dyn Fn(f64) -> f64>> = vec![Box::new(|v| 2.0 * v)];
+        let q = profile(&x, 1, &fit, &doubled, &|| {});
+        assert_eq!(q.medians, vec![vec![5.0], vec![202.0]]);
+        assert_eq!(q.z, p.z);
+        let sd = (x.iter().map(|v| (v - 361.0 / 7.0).powi(2)).sum::<f64>() / 7.0).sqrt();
+        assert!((p.z[0][0] - (2.5 - 361.0 / 7.0) / sd).abs() < 1e-12);
     }
 
     #[test]
@@ -142,5 +187,11 @@ mod tests {
         assert_eq!(label(&names(&["spend"]), &[-3.0]), "low spend");
         // Ties keep the feature order.
         assert_eq!(label(&names(&["a", "b"]), &[1.0, -1.0]), "high a · low b");
+        let indicators = vec![
+            ("channel=web".to_string(), FeatureKind::Category),
+            ("member".to_string(), FeatureKind::Indicator),
+            ("channel=store".to_string(), FeatureKind::Category),
+        ];
+        assert_eq!(label(&indicators, &[1.0, -0.8, -1.0]), "channel=web · not member");
     }
 }

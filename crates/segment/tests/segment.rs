@@ -2,9 +2,24 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use retailml_segment::{segment, SegmentError, N_RUNS};
+use retailml_segment::features::{Encoder, Options, Table};
+use retailml_segment::profile::profile;
+use retailml_segment::{SegmentError, Segmentation, N_RUNS};
 
 fn no_check() {}
+
+/// Numeric rows encoded (NULLs imputed, standardised) and segmented.
+fn segment(rows: &[Vec<Option<f64>>], k: usize, seed: u64, check: &dyn Fn()) -> Result<Segmentation, SegmentError> {
+    let (_, e) = Encoder::fit(&Table::numeric(rows), &Options::default())?;
+    retailml_segment::segment(&e.x, e.cols, k, seed, check)
+}
+
+/// Per segment, the mean of each feature in the rows' own units.
+fn feature_means(rows: &[Vec<Option<f64>>], fit: &Segmentation) -> Vec<Vec<f64>> {
+    let (encoder, e) = Encoder::fit(&Table::numeric(rows), &Options::default()).unwrap();
+    let display = encoder.display();
+    profile(&e.x, e.cols, fit, &display, &no_check).means
+}
 
 fn rows(v: &[&[f64]]) -> Vec<Vec<Option<f64>>> {
     v.iter()
@@ -30,13 +45,6 @@ fn rejects_bad_input() {
     let e = segment(&[vec![], vec![]], 1, 0, &no_check).unwrap_err();
     assert!(matches!(e, SegmentError::UnusableData(_)), "{e:?}");
 
-    let ragged = vec![vec![Some(1.0), Some(2.0)], vec![Some(1.0)]];
-    let e = segment(&ragged, 1, 0, &no_check).unwrap_err();
-    assert_eq!(
-        e,
-        SegmentError::InvalidParameter("row 2 has 1 features, the first row has 2".into())
-    );
-
     let ok = rows(&[&[1.0, 2.0], &[3.0, 4.0], &[5.0, 7.0]]);
     let e = segment(&ok, 0, 0, &no_check).unwrap_err();
     assert_eq!(
@@ -61,31 +69,34 @@ fn rejects_bad_input() {
     let e = segment(&bad, 2, 0, &no_check).unwrap_err();
     assert_eq!(
         e,
-        SegmentError::UnusableData("row 2, feature 2 is NaN".into())
+        SegmentError::UnusableData("customer \"2\" has a \"f2\" that is NaN".into())
     );
     bad[1][1] = Some(f64::INFINITY);
     assert_eq!(
         segment(&bad, 2, 0, &no_check).unwrap_err().to_string(),
-        "row 2, feature 2 is infinite"
+        "customer \"2\" has a \"f2\" that is infinite"
     );
 
     let nulls = vec![vec![Some(1.0), None], vec![Some(2.0), None]];
     let e = segment(&nulls, 1, 0, &no_check).unwrap_err();
     assert_eq!(
         e,
-        SegmentError::UnusableData("feature 2 has only null values".into())
+        SegmentError::UnusableData("column \"f2\" has only null values".into())
     );
 }
 
 #[test]
 fn edge_cases_do_not_fail() {
     // k = 1, k = rows, a single row, a constant column, NULLs, huge values.
-    let one = segment(&rows(&[&[4.0, 5.0]]), 1, 0, &no_check).unwrap();
+    let single = rows(&[&[4.0, 5.0], &[6.0, 5.0]]);
+    let one = segment(&single[..1], 1, 0, &no_check).unwrap_err();
     assert_eq!(
-        (one.segment.clone(), one.sizes.clone(), one.inertia),
-        (vec![1], vec![1], 0.0)
+        one.to_string(),
+        "every feature has a single value (f1, f2), so there is nothing to segment on"
     );
-    assert_eq!(one.feature_means, vec![vec![4.0, 5.0]]);
+    let two = segment(&single, 1, 0, &no_check).unwrap();
+    assert_eq!((two.segment.clone(), two.sizes.clone()), (vec![1, 1], vec![2]));
+    assert_eq!(feature_means(&single, &two), vec![vec![5.0]]);
 
     let data = rows(&[&[1.0, 7.0], &[2.0, 7.0], &[10.0, 7.0], &[11.0, 7.0]]);
     let s = segment(&data, 4, 0, &no_check).unwrap();
@@ -93,9 +104,8 @@ fn edge_cases_do_not_fail() {
     assert_eq!(s.inertia, 0.0);
     let s = segment(&data, 2, 0, &no_check).unwrap();
     assert_eq!(s.sizes, vec![2, 2]);
-    // The constant column is z = 0 everywhere.
-    assert!(s.centroids.iter().all(|c| c[1] == 0.0));
-    assert_eq!(s.feature_means[0][1], 7.0);
+    // The constant column is dropped.
+    assert!(s.centroids.iter().all(|c| c.len() == 1));
 
     let with_null = vec![
         vec![Some(1.0), None],
@@ -104,8 +114,9 @@ fn edge_cases_do_not_fail() {
     ];
     let s = segment(&with_null, 1, 0, &no_check).unwrap();
     // The NULL is imputed with the column mean, 6.
-    assert!((s.feature_means[0][0] - 13.0 / 3.0).abs() < 1e-12);
-    assert!((s.feature_means[0][1] - 6.0).abs() < 1e-12);
+    let means = feature_means(&with_null, &s);
+    assert!((means[0][0] - 13.0 / 3.0).abs() < 1e-12);
+    assert!((means[0][1] - 6.0).abs() < 1e-12);
 
     let huge = rows(&[&[f64::MAX, -f64::MAX], &[-f64::MAX, f64::MAX], &[0.0, 1.0]]);
     let s = segment(&huge, 2, 0, &no_check).unwrap();
@@ -142,7 +153,7 @@ fn finds_three_separated_blobs_exactly() {
         let s = segment(&data, 3, seed, &no_check).unwrap();
         assert_eq!(s.segment, truth, "seed {seed}");
         assert_eq!(s.sizes, vec![60, 30, 10]);
-        for (means, &(x, y, w)) in s.feature_means.iter().zip(&centres) {
+        for (means, &(x, y, w)) in feature_means(&data, &s).iter().zip(&centres) {
             assert!((means[0] - x - 0.5).abs() < 0.2, "{means:?}");
             assert!((means[1] - y - 0.5).abs() < 0.2, "{means:?}");
             assert!((means[2] - w - 0.5).abs() < 0.2, "{means:?}");

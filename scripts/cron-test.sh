@@ -4,7 +4,9 @@
 # failing one is logged as failed with its error in cron.job_run_details and
 # retailml.job_runs, and the refresh still succeeds on the minute after it.
 # pg_cron 1.4 schedules by the minute (intervals in seconds came with 1.5),
-# so this waits for two minute boundaries: 60 to 120 seconds.
+# so this waits for two minute boundaries: 60 to 120 seconds. While it waits
+# for the first, a refresh runs under a concurrent reader, which must see
+# the old rows or the new ones, never a mix or none, and never wait.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
@@ -27,6 +29,10 @@ CREATE EXTENSION retailml;
 CREATE TABLE sales AS
   SELECT 'sku-' || s AS sku, date '2024-01-01' + d AS day, 10 * s + d % 7 AS units
     FROM generate_series(1, 3) s, generate_series(0, 59) d;
+-- 1,000 series of 400 days: a refresh of a few seconds.
+CREATE TABLE many AS
+  SELECT s AS sku, date '2020-01-01' + d AS day, 10 + (s * d) % 7 AS units
+    FROM generate_series(1, 1000) s, generate_series(0, 399) d;
 SQL
 
 # The jobs' history is in the postgres database, where pg_cron keeps it.
@@ -40,6 +46,38 @@ schedule() {
 good=$(schedule "$GOOD" day)
 bad=$(schedule "$BAD" no_such_day)
 echo "cron test: scheduled a refresh (job $good) and a failing refresh (job $bad) every minute in $DB"
+
+failed=0
+check() {
+  if [ "$2" = "$3" ]; then echo "cron test: $1: ok"; else echo "cron test: $1: FAILED (got '$2', expected '$3')"; failed=1; fi
+}
+REFRESH="CALL retailml.refresh_forecasts('many', 'day', 'units', 'sku', 7, 'many_forecasts')"
+run_psql -q -d "$DB" -c "$REFRESH"
+PGAPPNAME=retailml-refresh-under-read run_psql -q -d "$DB" -c "$REFRESH" &
+refresh=$!
+# One statement at a time (a snapshot each) until the refresh has ended.
+check "a reader during a refresh (observations, runs seen, all whole, none waited)" "$(run_psql -q -d "$DB" -tA <<'SQL'
+CREATE TEMP TABLE seen (rows bigint, runs bigint, run bigint, took interval);
+DO $$
+DECLARE
+  began timestamptz := clock_timestamp();
+  t timestamptz;
+BEGIN
+  LOOP
+    t := clock_timestamp();
+    INSERT INTO seen SELECT count(*), count(DISTINCT run_id), min(run_id), clock_timestamp() - t FROM many_forecasts;
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN clock_timestamp() - began > interval '60 seconds'
+      OR (clock_timestamp() - began > interval '1 second'
+          AND NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'retailml-refresh-under-read'));
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END
+$$;
+SELECT count(*) >= 10, count(DISTINCT run), bool_and(rows = 7000 AND runs = 1), max(took) < interval '1 second' FROM seen;
+SQL
+)" "t|2|t|t"
+wait "$refresh"
 
 # Waits until the query (a boolean over cron.job_run_details) is true.
 wait_for() {
@@ -64,10 +102,6 @@ wait_for "successful refresh after the failed run" \
 echo "cron test: pg_cron ran both, and the refresh again after the failure ($(( $(date +%s) - started )) s)"
 unschedule
 
-failed=0
-check() {
-  if [ "$2" = "$3" ]; then echo "cron test: $1: ok"; else echo "cron test: $1: FAILED (got '$2', expected '$3')"; failed=1; fi
-}
 check "pg_cron's record of the failure" \
   "$(cron_sql -c "SELECT DISTINCT split_part(return_message, E'\n', 1) FROM cron.job_run_details WHERE jobid = $bad")" \
   'ERROR: column "no_such_day" of sales does not exist'
@@ -78,15 +112,17 @@ check "the failed runs in retailml.job_runs" \
 check "a successful run after the last failure" \
   "$(run_psql -d "$DB" -tA -c "SELECT bool_and(rows = 21) AND max(started_at) > (SELECT max(finished_at) FROM retailml.job_runs
                                                                                    WHERE status = 'failed')
-                                 FROM retailml.job_runs WHERE status = 'succeeded'")" \
+                                 FROM retailml.job_runs WHERE status = 'succeeded' AND args->>'source' = 'sales'")" \
   t
 check "no run left running" \
   "$(run_psql -d "$DB" -tA -c "SELECT count(*) FROM retailml.job_runs WHERE status = 'running'")" 0
 check "the target holds the last successful run only" \
   "$(run_psql -d "$DB" -tA -c "SELECT count(*) || ' rows, ' || count(DISTINCT run_id) || ' run, the last: '
-                                      || (min(run_id) = (SELECT max(run_id) FROM retailml.job_runs WHERE status = 'succeeded'))
+                                      || (min(run_id) = (SELECT max(run_id) FROM retailml.job_runs
+                                                             WHERE status = 'succeeded' AND args->>'source' = 'sales'))
                                  FROM sales_forecasts")" \
   '21 rows, 1 run, the last: true'
-run_psql -q -d postgres -c "DROP DATABASE $DB WITH (FORCE)"
+run_psql -q -d postgres -c "DROP DATABASE $DB WITH (FORCE)" \
+  -c "DELETE FROM cron.job_run_details WHERE jobid IN ($good, $bad)"
 echo "cron test: finished in $(( $(date +%s) - started )) s"
 exit $failed

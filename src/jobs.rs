@@ -49,7 +49,7 @@ SELECT pg_catalog.pg_extension_config_dump('retailml.job_runs_run_id_seq', '');
 -- The target table: `target` (a table name, optionally schema-qualified)
 -- is created with `columns` of `types` when no table of that name is on the
 -- search path; an existing one must be a table with these columns of
--- exactly these types (others may follow, with defaults).
+-- exactly these types (more are fine if they take a default or NULL).
 CREATE FUNCTION retailml.job_target(target text, columns text[], types regtype[]) RETURNS regclass
 LANGUAGE plpgsql AS $$
 DECLARE

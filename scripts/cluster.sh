@@ -31,11 +31,21 @@ start() {
   install -d -o "$PG_OS_USER" -m 0700 "$PG_SOCKET_DIR"
   touch "$PG_LOG" && chown "$PG_OS_USER" "$PG_LOG"
   if sudo -u "$PG_OS_USER" "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
-    return 0
+    # A cluster started before pg_cron was part of its settings gets them now.
+    if [ "$(run_psql -d postgres -tAc "SELECT 'pg_cron' = ANY (regexp_split_to_array(current_setting('shared_preload_libraries'), '\s*,\s*'))")" = t ]; then
+      return 0
+    fi
+    say "restarting the retailml cluster to load pg_cron"
+    sudo -u "$PG_OS_USER" "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
   fi
   say "starting PostgreSQL $PG_MAJOR on port $RETAILML_PGPORT (socket $PG_SOCKET_DIR)"
+  # pg_cron: its launcher keeps its job table in the postgres database (which
+  # always exists; cron.schedule_in_database runs a job in any other one) and
+  # runs each job in a background worker, which needs no TCP or password
+  # (the cluster listens on its socket only).
   sudo -u "$PG_OS_USER" "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -l "$PG_LOG" -w -t 60 start \
-    -o "-p $RETAILML_PGPORT -k $PG_SOCKET_DIR -c listen_addresses=''" >/dev/null
+    -o "-p $RETAILML_PGPORT -k $PG_SOCKET_DIR -c listen_addresses='' \
+        -c shared_preload_libraries=pg_cron -c cron.database_name=postgres -c cron.use_background_workers=on" >/dev/null
 }
 
 stop() {

@@ -11,6 +11,7 @@ mod forecast_explain;
 mod forecast_table;
 mod gucs;
 mod image;
+mod jobs;
 mod model_cache;
 mod models;
 mod relation;

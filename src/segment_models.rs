@@ -20,12 +20,21 @@ use crate::segment::{announce_skipped, check, feature_column, primary_key, read_
 // Extension-owned, so DROP EXTENSION drops the models; pg_extension_config_dump
 // makes pg_dump keep the rows. Every role may use the table, and the policy
 // shows each role only the models of roles it is a member of (its own
-// included), so it can neither read nor replace another's. The EXISTS
-// guards pg_has_role against owners that have since been dropped.
+// included), so it can neither read nor replace another's. The same policy
+// guards retailml.job_runs (jobs.rs).
 pgrx::extension_sql!(
     r#"
 CREATE SCHEMA IF NOT EXISTS retailml;
 GRANT USAGE ON SCHEMA retailml TO PUBLIC;
+-- Whether the current role is `owner` or a member of it. The EXISTS guards
+-- pg_has_role against owners that have since been dropped.
+CREATE FUNCTION retailml.owner_visible(owner name) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT owner = current_user
+        OR EXISTS (SELECT FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = owner AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))
+$$;
+COMMENT ON FUNCTION retailml.owner_visible IS 'row-level security of retailml.segment_models and retailml.job_runs';
 CREATE TABLE retailml.segment_models (
     name            text PRIMARY KEY,
     owner           name NOT NULL DEFAULT current_user,
@@ -65,10 +74,7 @@ COMMENT ON COLUMN retailml.segment_models.overall_means IS 'per encoded feature:
 COMMENT ON COLUMN retailml.segment_models.metrics IS 'inertia, silhouette (on silhouette_rows rows), davies_bouldin, k_chosen_by, k_scores';
 ALTER TABLE retailml.segment_models ENABLE ROW LEVEL SECURITY;
 CREATE POLICY segment_models_by_owner ON retailml.segment_models
-    USING (owner = current_user
-           OR EXISTS (SELECT FROM pg_catalog.pg_roles r
-                       WHERE r.rolname = owner AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER')))
-    WITH CHECK (owner = current_user);
+    USING (retailml.owner_visible(owner)) WITH CHECK (owner = current_user);
 GRANT SELECT, INSERT, UPDATE, DELETE ON retailml.segment_models TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('retailml.segment_models', '');
 "#,

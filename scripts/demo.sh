@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on real data: set up everything, start the project's cluster,
-# load the demo data into a fresh retailml_demo database and run demo/main_job.sql.
+# load the demo data into a fresh retailml_demo database and run demo/main_job.sql
+# and the integrated workflow, demo/workflow.sql.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
@@ -17,5 +18,6 @@ run_psql -d "$DEMO_DB" -q -f demo/load.sql
 say "running the main job"
 start=$(date +%s)
 run_psql -d "$DEMO_DB" -q -f demo/main_job.sql
+run_psql -d "$DEMO_DB" -q -f demo/workflow.sql
 echo
 echo "main job finished in $(( $(date +%s) - start )) s; explore with: make psql"

@@ -94,7 +94,7 @@ fn segment_customers(
         (key, features)
     });
     let table = read_table(relation, &key, &features);
-    let (encoder, encoded) = Encoder::fit(&table, &options).or_raise();
+    let (encoder, encoded) = Encoder::fit(&table, &options, &check).or_raise();
     drop(table.columns);
     announce_encoding(&encoder);
     announce_skipped(table.ids.len() - encoded.rows());

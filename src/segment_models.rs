@@ -296,7 +296,7 @@ fn assign_segments(
         (model, key, features)
     });
     let table = read_table(relation, &key, &features);
-    let encoded = model.encoder.encode(&table).or_raise();
+    let encoded = model.encoder.encode(&table, &check).or_raise();
     announce_skipped(table.ids.len() - encoded.rows());
     let assigned = assign(&encoded.x, encoded.cols, &model.centroids, &check);
     let mut ids = table.ids;

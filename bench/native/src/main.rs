@@ -137,7 +137,7 @@ fn main() {
             let segment = || {
                 let table = retailml_segment::features::Table::numeric(&rows);
                 let options = retailml_segment::features::Options::default();
-                let (_, encoded) = retailml_segment::features::Encoder::fit(&table, &options)
+                let (_, encoded) = retailml_segment::features::Encoder::fit(&table, &options, &|| {})
                     .unwrap_or_else(|e| fail(&e.to_string()));
                 retailml_segment::segment(&encoded.x, encoded.cols, k, retailml_segment::DEFAULT_SEED, &|| {})
                     .unwrap_or_else(|e| fail(&e.to_string()));

@@ -39,6 +39,13 @@ pub const MAX_COMPONENTS: usize = 50;
 pub const PCA_SAMPLE_ROWS: usize = 50_000;
 /// The longest array a column may hold.
 pub const MAX_DIMS: usize = 4096;
+/// Rows per parallel task when encoding, and tasks between two interrupt
+/// checks (each group is well under a second even with array columns).
+const ENCODE_BLOCK: usize = 4096;
+const BLOCKS_PER_CHECK: usize = 16;
+/// Rows per parallel task of the covariance, 1.2 MB of partial sums each at
+/// 384 dimensions; [`BLOCKS_PER_CHECK`] of them between interrupt checks.
+const COVARIANCE_BLOCK: usize = 512;
 
 /// One input column's values, one per customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -388,8 +395,9 @@ fn check_array(a: &[f32], dims: usize, column: &str, id: &str) -> Result<(), Seg
 }
 
 impl Encoder {
-    /// Learns the encoding of `table` and encodes it.
-    pub fn fit(table: &Table, options: &Options) -> Result<(Encoder, Encoded), SegmentError> {
+    /// Learns the encoding of `table` and encodes it. `check` is called on
+    /// the calling thread every few hundred milliseconds of work at most.
+    pub fn fit(table: &Table, options: &Options, check: &dyn Fn()) -> Result<(Encoder, Encoded), SegmentError> {
         check_shape(table)?;
         for name in &options.log1p {
             let numeric = table
@@ -416,14 +424,28 @@ impl Encoder {
                 "every row has a NULL feature, so none is left to segment".to_string()
             }));
         }
-        let transforms = table
-            .columns
+        // Columns side by side; an array column's components alone, since
+        // they take long enough to need interrupt checks.
+        let (arrays, others): (Vec<usize>, Vec<usize>) =
+            (0..table.columns.len()).partition(|&j| matches!(table.columns[j].values, Values::Array(_)));
+        let mut transforms: Vec<Option<Transform>> = vec![None; table.columns.len()];
+        let fitted: Vec<Result<Transform, SegmentError>> = others
             .par_iter()
-            .map(|column| {
-                let log1p = options.log1p.contains(&column.name);
-                fit_column(column, &table.ids, &kept, log1p, options)
+            .map(|&j| {
+                let column = &table.columns[j];
+                fit_column(column, &table.ids, &kept, options.log1p.contains(&column.name))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect();
+        for (&j, t) in others.iter().zip(fitted) {
+            transforms[j] = Some(t?);
+        }
+        for &j in &arrays {
+            check();
+            if let Values::Array(v) = &table.columns[j].values {
+                transforms[j] = Some(fit_pca(&table.columns[j].name, v, &table.ids, &kept, options, check)?);
+            }
+        }
+        let transforms: Vec<Transform> = transforms.into_iter().flatten().collect();
         let encoder = Encoder {
             nulls: options.nulls,
             transforms,
@@ -434,12 +456,12 @@ impl Encoder {
                 encoder.dropped().join(", ")
             )));
         }
-        let encoded = encoder.encode_rows(table, kept)?;
+        let encoded = encoder.encode_rows(table, kept, check)?;
         Ok((encoder, encoded))
     }
 
     /// Encodes `table` (new customers) exactly as the fit encoded its own.
-    pub fn encode(&self, table: &Table) -> Result<Encoded, SegmentError> {
+    pub fn encode(&self, table: &Table, check: &dyn Fn()) -> Result<Encoded, SegmentError> {
         check_shape(table)?;
         if table.columns.len() != self.transforms.len()
             || table.columns.iter().zip(&self.transforms).any(|(c, t)| c.name != t.column())
@@ -448,26 +470,29 @@ impl Encoder {
                 "the columns do not match the model's features".to_string(),
             ));
         }
-        self.encode_rows(table, kept_rows(table, self.nulls))
+        self.encode_rows(table, kept_rows(table, self.nulls), check)
     }
 
-    fn encode_rows(&self, table: &Table, kept: Vec<usize>) -> Result<Encoded, SegmentError> {
+    fn encode_rows(&self, table: &Table, kept: Vec<usize>, check: &dyn Fn()) -> Result<Encoded, SegmentError> {
         let cols = self.features().len();
-        let blocks: Vec<Result<Vec<f64>, SegmentError>> = kept
-            .par_chunks(4096)
-            .map(|block| {
-                let mut x = Vec::with_capacity(block.len() * cols);
-                for &i in block {
-                    for (t, c) in self.transforms.iter().zip(&table.columns) {
-                        t.encode(&c.values, i, &table.ids[i], &mut x)?;
-                    }
-                }
-                Ok(x)
-            })
-            .collect();
         let mut x = Vec::with_capacity(kept.len() * cols);
-        for block in blocks {
-            x.extend(block?);
+        for group in kept.chunks(ENCODE_BLOCK * BLOCKS_PER_CHECK) {
+            check();
+            let blocks: Vec<Result<Vec<f64>, SegmentError>> = group
+                .par_chunks(ENCODE_BLOCK)
+                .map(|block| {
+                    let mut x = Vec::with_capacity(block.len() * cols);
+                    for &i in block {
+                        for (t, c) in self.transforms.iter().zip(&table.columns) {
+                            t.encode(&c.values, i, &table.ids[i], &mut x)?;
+                        }
+                    }
+                    Ok(x)
+                })
+                .collect();
+            for block in blocks {
+                x.extend(block?);
+            }
         }
         Ok(Encoded { x, cols, kept })
     }
@@ -519,13 +544,7 @@ fn kept_rows(table: &Table, nulls: Nulls) -> Vec<usize> {
 }
 
 /// The transform of one column, learnt on rows `kept`.
-fn fit_column(
-    column: &Column,
-    ids: &[String],
-    kept: &[usize],
-    log1p: bool,
-    options: &Options,
-) -> Result<Transform, SegmentError> {
+fn fit_column(column: &Column, ids: &[String], kept: &[usize], log1p: bool) -> Result<Transform, SegmentError> {
     let name = &column.name;
     let all_null = || SegmentError::UnusableData(format!("column \"{name}\" has only null values"));
     let constant = || Transform::Constant { column: name.clone() };
@@ -598,7 +617,7 @@ fn fit_column(
                 scale: variance.sqrt(),
             })
         }
-        Values::Array(v) => fit_pca(name, v, ids, kept, options),
+        Values::Array(_) => unreachable!("array columns are fitted by fit_pca"),
     }
 }
 
@@ -640,6 +659,7 @@ fn fit_pca(
     ids: &[String],
     kept: &[usize],
     options: &Options,
+    check: &dyn Fn(),
 ) -> Result<Transform, SegmentError> {
     let present: Vec<usize> = kept.iter().copied().filter(|&i| v[i].is_some()).collect();
     let Some(&first) = present.first() else {
@@ -666,29 +686,31 @@ fn fit_pca(
     for a in &sample {
         mean.iter_mut().zip(a.iter()).for_each(|(m, &x)| *m += f64::from(x) / n);
     }
-    // The upper triangle of the covariance, summed per block of rows.
-    let covariance = sample
-        .par_chunks(1024)
-        .map(|block| {
-            let mut c = vec![0.0_f64; dims * dims];
-            let mut centred = vec![0.0_f64; dims];
-            for a in block {
-                centred.iter_mut().zip(a.iter().zip(&mean)).for_each(|(c, (&x, m))| *c = f64::from(x) - m);
-                for (r, &xr) in centred.iter().enumerate() {
-                    for (cell, &xc) in c[r * dims + r..(r + 1) * dims].iter_mut().zip(&centred[r..]) {
-                        *cell += xr * xc;
+    // The upper triangle of the covariance, summed per block of rows and
+    // then in block order, so that the result does not depend on threads.
+    let mut covariance = vec![0.0_f64; dims * dims];
+    for group in sample.chunks(COVARIANCE_BLOCK * BLOCKS_PER_CHECK) {
+        check();
+        let parts: Vec<Vec<f64>> = group
+            .par_chunks(COVARIANCE_BLOCK)
+            .map(|block| {
+                let mut c = vec![0.0_f64; dims * dims];
+                let mut centred = vec![0.0_f64; dims];
+                for a in block {
+                    centred.iter_mut().zip(a.iter().zip(&mean)).for_each(|(c, (&x, m))| *c = f64::from(x) - m);
+                    for (r, &xr) in centred.iter().enumerate() {
+                        for (cell, &xc) in c[r * dims + r..(r + 1) * dims].iter_mut().zip(&centred[r..]) {
+                            *cell += xr * xc;
+                        }
                     }
                 }
-            }
-            c
-        })
-        .reduce(
-            || vec![0.0; dims * dims],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                a
-            },
-        );
+                c
+            })
+            .collect();
+        for part in parts {
+            covariance.iter_mut().zip(part).for_each(|(x, y)| *x += y);
+        }
+    }
     let covariance = DMatrix::from_fn(dims, dims, |r, c| {
         let (r, c) = (r.min(c), r.max(c));
         covariance[r * dims + c] / n
@@ -790,7 +812,7 @@ mod tests {
             ("channel", Values::Text(channel)),
             ("review", Values::Array(embedding)),
         ]);
-        let (encoder, e) = Encoder::fit(&t, &Options::default()).unwrap();
+        let (encoder, e) = Encoder::fit(&t, &Options::default(), &|| {}).unwrap();
         let names: Vec<String> = encoder.features().into_iter().map(|f| f.0).collect();
         assert_eq!(
             names,
@@ -818,7 +840,7 @@ mod tests {
         // The leading component weighs most.
         assert!(m[5].1 > m[6].1 && m[6].1 > m[7].1);
         // The same encoder encodes the same table to the same bits.
-        assert_eq!(encoder.encode(&t).unwrap(), e);
+        assert_eq!(encoder.encode(&t, &|| {}).unwrap(), e);
     }
 
     #[test]
@@ -835,7 +857,7 @@ mod tests {
             components: 1,
             ..Options::default()
         };
-        let (encoder, _) = Encoder::fit(&t, &options).unwrap();
+        let (encoder, _) = Encoder::fit(&t, &options, &|| {}).unwrap();
         let Transform::Pca {
             components, explained, ..
         } = &encoder.transforms[0]
@@ -856,7 +878,7 @@ mod tests {
             log1p: vec!["spend".into()],
             ..Options::default()
         };
-        let (encoder, e) = Encoder::fit(&t, &options).unwrap();
+        let (encoder, e) = Encoder::fit(&t, &options, &|| {}).unwrap();
         let display = encoder.display();
         let back: Vec<f64> = e.x.iter().map(|&z| display[0](z)).collect();
         for (b, want) in back.iter().zip([0.0, 9.0, 99.0, 999.0]) {
@@ -867,11 +889,11 @@ mod tests {
         assert!((e.x[2] - e.x[1] - step).abs() < 1e-9 && (e.x[3] - e.x[2] - step).abs() < 1e-9);
         let bad = table(vec![("spend", Values::Number(vec![Some(1.0), Some(-1.0)]))]);
         assert_eq!(
-            Encoder::fit(&bad, &options).unwrap_err(),
+            Encoder::fit(&bad, &options, &|| {}).unwrap_err(),
             SegmentError::UnusableData("customer \"2\" has a \"spend\" of -1, and log1p needs values above -1".into())
         );
         let text = table(vec![("spend", Values::Text(vec![Some("a".into())]))]);
-        assert!(matches!(Encoder::fit(&text, &options), Err(SegmentError::InvalidParameter(_))));
+        assert!(matches!(Encoder::fit(&text, &options, &|| {}), Err(SegmentError::InvalidParameter(_))));
     }
 
     #[test]
@@ -882,7 +904,7 @@ mod tests {
             ("c", Values::Text(vec![Some("x".into()); 3])),
             ("d", Values::Array(vec![Some(vec![1.0, 2.0]); 3])),
         ]);
-        let (encoder, e) = Encoder::fit(&t, &Options::default()).unwrap();
+        let (encoder, e) = Encoder::fit(&t, &Options::default(), &|| {}).unwrap();
         assert_eq!(encoder.dropped(), ["b", "c", "d"]);
         assert_eq!(e.cols, 1);
     }
@@ -897,10 +919,10 @@ mod tests {
             nulls: Nulls::Skip,
             ..Options::default()
         };
-        let (encoder, e) = Encoder::fit(&t, &options).unwrap();
+        let (encoder, e) = Encoder::fit(&t, &options, &|| {}).unwrap();
         assert_eq!(e.kept, [0, 3]);
-        assert_eq!(encoder.encode(&t).unwrap().kept, [0, 3]);
-        let (_, all) = Encoder::fit(&t, &Options::default()).unwrap();
+        assert_eq!(encoder.encode(&t, &|| {}).unwrap().kept, [0, 3]);
+        let (_, all) = Encoder::fit(&t, &Options::default(), &|| {}).unwrap();
         assert_eq!(all.kept, [0, 1, 2, 3]);
         // The NULL text takes the shares: z = 0 on both indicators.
         assert_eq!(&all.x[2 * 3 + 1..3 * 3], [0.0, 0.0]);
@@ -908,7 +930,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_customer_and_column() {
-        let fit = |values| Encoder::fit(&table(vec![("spend", values)]), &Options::default()).unwrap_err();
+        let fit = |values| Encoder::fit(&table(vec![("spend", values)]), &Options::default(), &|| {}).unwrap_err();
         assert_eq!(
             fit(Values::Number(vec![Some(1.0), Some(f64::NAN)])),
             SegmentError::UnusableData("customer \"2\" has a \"spend\" that is NaN".into())
@@ -934,16 +956,26 @@ mod tests {
         );
         // The extremes of f64 still standardise.
         let huge = Values::Number(vec![Some(-f64::MAX), Some(f64::MAX)]);
-        let (_, e) = Encoder::fit(&table(vec![("spend", huge)]), &Options::default()).unwrap();
+        let (_, e) = Encoder::fit(&table(vec![("spend", huge)]), &Options::default(), &|| {}).unwrap();
         assert_eq!(e.x, [-1.0, 1.0]);
+    }
+
+    #[test]
+    fn the_check_runs_between_parts_of_long_work() {
+        let rows: Vec<Option<Vec<f32>>> = (0..20_000).map(|i| Some((0..64).map(|d| ((i * d) % 17) as f32).collect())).collect();
+        let t = table(vec![("e", Values::Array(rows))]);
+        let calls = std::cell::Cell::new(0);
+        Encoder::fit(&t, &Options::default(), &|| calls.set(calls.get() + 1)).unwrap();
+        // Covariance: 20,000 rows in groups of 8,192; encoding: groups of 65,536.
+        assert!(calls.get() >= 4, "{} calls", calls.get());
     }
 
     #[test]
     fn new_customers_get_the_fit_s_encoding() {
         let fit_table = table(vec![("c", Values::Text(vec![Some("a".into()), Some("b".into())]))]);
-        let (encoder, _) = Encoder::fit(&fit_table, &Options::default()).unwrap();
+        let (encoder, _) = Encoder::fit(&fit_table, &Options::default(), &|| {}).unwrap();
         let new = table(vec![("c", Values::Text(vec![Some("a".into()), Some("zzz".into())]))]);
-        let e = encoder.encode(&new).unwrap();
+        let e = encoder.encode(&new, &|| {}).unwrap();
         // Shares 0.5 each, scale sqrt(0.5): "a" is (0.5, -0.5)/scale, an
         // unseen value is in no category, (-0.5, -0.5)/scale.
         let s = 0.5_f64.sqrt();

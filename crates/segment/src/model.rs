@@ -62,9 +62,9 @@ mod tests {
                 },
             ],
         };
-        let (encoder, e) = Encoder::fit(&table, &Options::default()).unwrap();
+        let (encoder, e) = Encoder::fit(&table, &Options::default(), &|| {}).unwrap();
         let fit = segment(&e.x, e.cols, 3, 7, &|| {}).unwrap();
-        let again = encoder.encode(&table).unwrap();
+        let again = encoder.encode(&table, &|| {}).unwrap();
         let got = assign(&again.x, again.cols, &fit.centroids, &|| {});
         for (i, (s, dist)) in got.iter().enumerate() {
             assert_eq!(*s, fit.segment[i], "row {i}");

@@ -10,13 +10,13 @@ fn no_check() {}
 
 /// Numeric rows encoded (NULLs imputed, standardised) and segmented.
 fn segment(rows: &[Vec<Option<f64>>], k: usize, seed: u64, check: &dyn Fn()) -> Result<Segmentation, SegmentError> {
-    let (_, e) = Encoder::fit(&Table::numeric(rows), &Options::default())?;
+    let (_, e) = Encoder::fit(&Table::numeric(rows), &Options::default(), &no_check)?;
     retailml_segment::segment(&e.x, e.cols, k, seed, check)
 }
 
 /// Per segment, the mean of each feature in the rows' own units.
 fn feature_means(rows: &[Vec<Option<f64>>], fit: &Segmentation) -> Vec<Vec<f64>> {
-    let (encoder, e) = Encoder::fit(&Table::numeric(rows), &Options::default()).unwrap();
+    let (encoder, e) = Encoder::fit(&Table::numeric(rows), &Options::default(), &no_check).unwrap();
     let display = encoder.display();
     profile(&e.x, e.cols, fit, &display, &no_check).means
 }

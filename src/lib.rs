@@ -14,6 +14,7 @@ mod image;
 mod model_cache;
 mod models;
 mod relation;
+mod report;
 mod rfm;
 mod segment;
 mod segment_models;

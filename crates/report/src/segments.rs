@@ -3,8 +3,8 @@
 //! segment's mean (how many overall standard deviations it sits from the
 //! overall mean). All panels share one scale, so bars compare across them.
 
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::text::{clean, with_title};
 use crate::{drawing_failed, ChartError, MAX_BARS};
@@ -82,18 +82,13 @@ pub fn segment_chart(title: &str, features: &[String], segments: &[SegmentProfil
                 .margin(10)
                 .x_label_area_size(40)
                 .y_label_area_size((12 + 7 * widest_name).min(230))
-                .build_cartesian_2d(-reach..reach, (0..d as i32).into_segmented())
+                // Band j of height 1 for feature d - 1 - j: the first on top.
+                .build_cartesian_2d(-reach..reach, 0.0..d as f64)
                 .map_err(drawing_failed)?;
-            // The first feature on top: segment position d - 1 - j.
-            let feature_at = |v: &SegmentValue<i32>| match v {
-                SegmentValue::CenterOf(i) if (0..d as i32).contains(i) => names[d - 1 - *i as usize].clone(),
-                _ => String::new(),
-            };
             plot.configure_mesh()
                 .disable_y_mesh()
-                .y_labels(d)
+                .y_labels(0)
                 .x_labels(7)
-                .y_label_formatter(&feature_at)
                 .x_label_formatter(&|z| if z.abs() < 1e-9 { "0".to_string() } else { format!("{z:+.1}") })
                 .x_desc(size)
                 .bold_line_style(BLACK.mix(0.08))
@@ -102,17 +97,21 @@ pub fn segment_chart(title: &str, features: &[String], segments: &[SegmentProfil
                 .axis_desc_style(("sans-serif", 12))
                 .draw()
                 .map_err(drawing_failed)?;
+            // Feature names drawn here rather than as plotters' ticks, which
+            // fall on round numbers, not on band centres.
+            let name_style = TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+            for (j, name) in names.iter().enumerate() {
+                let (px, py) = plot.backend_coord(&(-reach, (d - j) as f64 - 0.5));
+                root.draw(&Text::new(name.as_str(), (px - 6, py), &name_style)).map_err(drawing_failed)?;
+            }
             plot.draw_series(segment.z.iter().enumerate().map(|(j, &z)| {
-                let at = (d - 1 - j) as i32;
+                let band = (d - 1 - j) as f64;
                 let colour = if z >= 0.0 { ABOVE_COLOUR } else { BELOW_COLOUR };
-                let mut bar =
-                    Rectangle::new([(0.0, SegmentValue::Exact(at)), (z, SegmentValue::Exact(at + 1))], colour.filled());
-                bar.set_margin(4, 4, 0, 0);
-                bar
+                Rectangle::new([(0.0, band + 0.18), (z, band + 0.82)], colour.filled())
             }))
             .map_err(drawing_failed)?;
             plot.draw_series(std::iter::once(PathElement::new(
-                [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(d as i32))],
+                [(0.0, 0.0), (0.0, d as f64)],
                 BLACK.mix(0.6),
             )))
             .map_err(drawing_failed)?;
@@ -152,6 +151,14 @@ mod tests {
             assert!(svg.contains(text), "missing {text}");
         }
         assert!(svg.contains("<title>households</title>"));
+    }
+
+    #[test]
+    fn a_single_feature_and_segment_draw() {
+        let svg = segment_chart("one", &features(&["spend"]), &[segment(1, &[0.0])]).unwrap();
+        elements(&svg);
+        assert_eq!(bars(&svg), 1);
+        assert!(svg.contains(">\nspend\n<"));
     }
 
     #[test]

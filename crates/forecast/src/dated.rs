@@ -11,8 +11,7 @@
 use crate::{forecast_with_candidates, Forecast, ForecastError, Options, MAX_SERIES_LEN};
 
 const HOUR: i64 = 3_600_000_000;
-/// Microseconds in a day.
-pub const DAY: i64 = 24 * HOUR;
+const DAY: i64 = 24 * HOUR;
 /// Postgres's timestamp range (MIN_TIMESTAMP, END_TIMESTAMP); its infinities
 /// (i64::MIN, i64::MAX) lie outside it.
 const MIN_STAMP: i64 = -211_813_488_000_000_000;
@@ -512,16 +511,15 @@ fn month_index(t: i64) -> i64 {
 }
 
 /// (year, month, day) of a stamp, proleptic Gregorian as Postgres uses.
-pub fn civil(t: i64) -> (i64, u32, u32) {
+fn civil(t: i64) -> (i64, u32, u32) {
     civil_from_days(t.div_euclid(DAY))
 }
 
 /// Days from 1970-01-01 to 2000-01-01.
 const UNIX_TO_PG_DAYS: i64 = 10_957;
 
-// Howard Hinnant's days-from-civil algorithms, shifted to the Postgres epoch:
-// days since 2000-01-01.
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+// Howard Hinnant's days-from-civil algorithms, shifted to the Postgres epoch.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -4,9 +4,8 @@
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use retailml_forecast::dated::DAY;
 
-use crate::text::{clean, compact_number, date_ticks, with_title};
+use crate::text::{clean, compact_number, date_ticks, with_title, DAY};
 use crate::{drawing_failed, ChartError, MAX_POINTS};
 
 const WIDTH: u32 = 760;
@@ -15,7 +14,7 @@ const HISTORY_COLOUR: RGBColor = RGBColor(0x1f, 0x3a, 0x5f);
 const FORECAST_COLOUR: RGBColor = RGBColor(0xd9, 0x5f, 0x0e);
 
 /// One series to draw. Periods are wall-clock microseconds since 2000-01-01
-/// (`retailml_forecast::dated::Stamp::wall`), the time the labels show,
+/// (as `retailml_forecast::dated::Stamp::wall`), the time the labels show,
 /// increasing.
 pub struct ForecastChart<'a> {
     pub title: Option<&'a str>,

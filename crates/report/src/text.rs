@@ -1,6 +1,5 @@
 //! Text on the charts: caller names made safe, dates and numbers for axes.
 
-use retailml_forecast::dated::{civil, days_from_civil, DAY};
 
 /// Longest caller text drawn; longer titles and names end in "…" so the
 /// layout stays readable.
@@ -42,6 +41,35 @@ pub fn with_title(svg: String, title: &str) -> String {
     let Some(end) = svg.find('>') else { return svg };
     let (open, rest) = svg.split_at(end);
     format!("{open} role=\"img\"><title>{}</title>{}", escape_xml(title), &rest[1..])
+}
+
+/// Microseconds in a day.
+pub const DAY: i64 = 86_400_000_000;
+
+// The calendar (Howard Hinnant's civil-from-days algorithms, on Postgres'
+// epoch 2000-01-01, proleptic Gregorian as Postgres counts) is kept here
+// rather than taken from retailml-forecast, so that drawing a chart does not
+// pull in the forecasting models.
+const DAYS_1970_TO_2000: i64 = 10_957;
+
+/// (year, month, day) of a wall-clock time in microseconds since 2000-01-01.
+fn civil(micros: i64) -> (i64, u32, u32) {
+    let z = micros.div_euclid(DAY) + DAYS_1970_TO_2000 + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, (doy - (153 * mp + 2) / 5 + 1) as u32)
+}
+
+/// Days since 2000-01-01 of a date.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let (era, m) = (y.div_euclid(400), i64::from(month));
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468 - DAYS_1970_TO_2000
 }
 
 /// At most this many date ticks on an axis.
@@ -133,6 +161,18 @@ mod tests {
 
     fn labels(ticks: Vec<(f64, String)>) -> Vec<String> {
         ticks.into_iter().map(|(_, l)| l).collect()
+    }
+
+    #[test]
+    fn the_calendar_round_trips_and_knows_the_epoch() {
+        assert_eq!(civil(0), (2000, 1, 1));
+        assert_eq!(days_from_civil(1970, 1, 1), -DAYS_1970_TO_2000);
+        assert_eq!(civil(days_from_civil(2024, 2, 29) * DAY), (2024, 2, 29));
+        assert_eq!(civil(-1), (1999, 12, 31));
+        for d in (-800_000..800_000).step_by(997) {
+            let (y, m, day) = civil(d * DAY);
+            assert_eq!(days_from_civil(y, m, day), d);
+        }
     }
 
     #[test]

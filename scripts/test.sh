@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test tier: core crates (cargo test), #[pg_test] in the glue (cargo
 # pgrx test), and the pg_regress suite in pg_test/ against the installed
-# extension on the project's own cluster.
+# extension on the project's own cluster, and the demo report rendered in
+# headless Chromium.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
@@ -10,7 +11,7 @@ export RETAILML_MODEL_DIR="$("$PG_CONFIG" --sharedir)/retailml/models"
 bash models/fetch.sh "$RETAILML_MODEL_DIR"
 
 say "tier 1: core crates, the sentiment trainer, the native benchmark binary, the benchmark's scoring code"
-cargo test --release -p retailml-embed -p retailml-forecast -p retailml-segment -p retailml-train -p retailml-bench
+cargo test --release -p retailml-embed -p retailml-forecast -p retailml-report -p retailml-segment -p retailml-train -p retailml-bench
 python3 -m unittest discover -s bench -p 'test_*.py'
 
 say "tier 2: #[pg_test] in the glue"
@@ -28,4 +29,5 @@ say "tier 3: pg_regress suite (pg_test/) against the installed extension"
 bash scripts/install.sh
 bash scripts/regress.sh
 bash scripts/cron-test.sh
+bash scripts/report-test.sh
 bash scripts/cancel-test.sh

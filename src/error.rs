@@ -5,6 +5,7 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 use retailml_embed::EmbedError;
 use retailml_forecast::ForecastError;
+use retailml_report::ChartError;
 use retailml_segment::SegmentError;
 
 use PgSqlErrorCode::*;
@@ -77,6 +78,16 @@ impl SqlError for SegmentError {
             SegmentError::InvalidParameter(_) => ERRCODE_INVALID_PARAMETER_VALUE,
             SegmentError::UnusableData(_) => ERRCODE_DATA_EXCEPTION,
             SegmentError::Internal(_) => ERRCODE_INTERNAL_ERROR,
+        }
+    }
+}
+
+impl SqlError for ChartError {
+    fn sqlstate(&self) -> PgSqlErrorCode {
+        match self {
+            ChartError::InvalidParameter(_) => ERRCODE_INVALID_PARAMETER_VALUE,
+            ChartError::TooLarge(_) => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            ChartError::Internal(_) => ERRCODE_INTERNAL_ERROR,
         }
     }
 }

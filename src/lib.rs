@@ -15,6 +15,7 @@ mod jobs;
 mod model_cache;
 mod models;
 mod relation;
+mod report;
 mod rfm;
 mod segment;
 mod segment_models;

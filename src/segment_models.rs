@@ -7,6 +7,7 @@
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgRelation;
+use retailml_report::SegmentProfile;
 use retailml_segment::choose_k::{metrics, KChoice};
 use retailml_segment::features::{Encoded, Encoder, Transform};
 use retailml_segment::model::assign;
@@ -309,6 +310,36 @@ fn assign_segments(
     TableIterator::new(out)
 }
 
+/// Each segment of a saved model: its size, share of the fitted rows, the
+/// z-scores of its means (as saved at the fit) and its label.
+fn profiles(model: &Saved) -> Vec<SegmentProfile> {
+    let features = model.encoder.features();
+    model
+        .segment_z
+        .iter()
+        .enumerate()
+        .map(|(c, z)| {
+            let customers = model.sizes.get(c).copied().unwrap_or(0);
+            SegmentProfile {
+                segment: c as i32 + 1,
+                customers,
+                share: customers as f64 / model.row_count.max(1) as f64,
+                label: profile::label(&features, z),
+                z: z.clone(),
+            }
+        })
+        .collect()
+}
+
+/// A saved model's encoded features, fitted row count and segment
+/// profiles, as segment_profiles reports them, for segment_chart.
+pub(crate) fn profiled_model(model_name: &str) -> (Vec<String>, i64, Vec<SegmentProfile>) {
+    let model = Spi::connect(|client| load(client, model_name));
+    let segments = profiles(&model);
+    let features = model.encoder.features().into_iter().map(|(name, _)| name).collect();
+    (features, model.row_count, segments)
+}
+
 /// One row per segment and feature of a saved model: its size and share,
 /// the segment's mean and median in original units, the overall mean, the
 /// z-score of the segment mean, and a label for the segment (the same on
@@ -337,22 +368,19 @@ fn segment_profiles(
     let model = Spi::connect(|client| load(client, &model_name));
     let features = model.encoder.features();
     let mut out = Vec::new();
-    for (c, ((means, medians), z)) in
-        model.segment_means.iter().zip(&model.segment_medians).zip(&model.segment_z).enumerate()
-    {
-        let label = profile::label(&features, z);
-        let customers = model.sizes.get(c).copied().unwrap_or(0);
+    let in_units = model.segment_means.iter().zip(&model.segment_medians);
+    for (segment, (means, medians)) in profiles(&model).into_iter().zip(in_units) {
         for (j, (feature, _)) in features.iter().enumerate() {
             out.push((
-                c as i32 + 1,
-                customers,
-                customers as f64 / model.row_count.max(1) as f64,
+                segment.segment,
+                segment.customers,
+                segment.share,
                 feature.clone(),
                 means[j],
                 medians[j],
                 model.overall_means[j],
-                z[j],
-                label.clone(),
+                segment.z[j],
+                segment.label.clone(),
             ));
         }
     }

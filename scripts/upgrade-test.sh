@@ -35,14 +35,18 @@ if [ ! -d "$RELEASE/package" ]; then
   say "building retailml $PREVIOUS from the tag v$PREVIOUS"
   rm -rf "$RELEASE"
   mkdir -p "$RELEASE/source"
-  # -m: the files get the current time, not the commit's, and cargo names a
-  # path crate's cdylib without a hash (target/release/libretailml.so for
-  # every tree) and judges freshness by timestamps: with the commit's times
-  # a build of another tree would look like this one's.
+  # -m: the files get the current time, not the commit's, so that cargo
+  # compiles them rather than trusting files another tree built since.
   git archive "v$PREVIOUS" | tar -x -m -C "$RELEASE/source"
+  # Cargo's hash of a path crate leaves out its directory, so the release's
+  # crates/* (whose versions do not change between releases) would build
+  # the same target/release/deps files as the current tree's, each taking
+  # the other's for its own: a version of their own keeps them apart.
+  sed -i '0,/^version = "\(.*\)"$/s//version = "\1-release-'"$PREVIOUS"'"/' "$RELEASE"/source/crates/*/Cargo.toml
   (cd "$RELEASE/source" && cargo pgrx package --pg-config "$PG_CONFIG" --out-dir "$RELEASE/package.partial")
-  # The next build of the current tree must link its own library, not take
-  # this one for it.
+  # The extension's library is target/release/libretailml.so for every tree
+  # (cargo gives a path crate's cdylib no hash): removed, so that a later
+  # build of the current tree links its own instead of taking this one.
   rm -f "$TARGET_DIR/release/libretailml.so" "$TARGET_DIR/release/deps/libretailml.so"
   mv "$RELEASE/package.partial" "$RELEASE/package"
 fi
@@ -103,12 +107,20 @@ echo "upgrade test: retailml $PREVIOUS made 3 saved models and forecasts in $DB 
 say "installing the current build ($CURRENT) and updating $DB"
 bash scripts/install.sh
 trap - EXIT
-db_sql -c "ALTER EXTENSION retailml UPDATE"
 
 failed=0
 check() {
   if [ "$2" = "$3" ]; then echo "upgrade test: $1: ok"; else echo "upgrade test: $1: FAILED (got '$2', expected '$3')"; failed=1; fi
 }
+# What README's Upgrading warns of: the old definition passes five
+# arguments to a library that reads nine. pgrx reads them within the count
+# the call has, so this is an error, and the server stays up.
+check "segment_customers through the $PREVIOUS definition before the update (error, server up)" \
+  "$(db_sql -tA -c "SELECT count(*) FROM segment_customers('customers', 3)" 2>&1 | grep -o 'unboxing .* failed';
+     run_psql -d postgres -tA -c "SELECT 'up'")" \
+  "unboxing log_features_ argument failed
+up"
+db_sql -c "ALTER EXTENSION retailml UPDATE"
 query() { db_sql -tA "$@"; }
 check "the version after ALTER EXTENSION UPDATE" \
   "$(query -c "SELECT extversion FROM pg_extension WHERE extname = 'retailml'")" "$CURRENT"

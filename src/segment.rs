@@ -4,11 +4,10 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, Column};
+use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, Column, Regclass};
 
 /// k-means segments of the rows of `customers`. Features default to every
 /// numeric column except the key; the key defaults to the primary key.
@@ -18,7 +17,7 @@ use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi
 /// saved in retailml.segment_models, hence VOLATILE.
 #[pg_extern(volatile, cost = 100000)]
 fn segment_customers(
-    customers: Option<PgRelation>,
+    customers: Option<Regclass>,
     k: Option<i32>,
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     id_column: default!(Option<String>, "NULL"),
@@ -32,8 +31,7 @@ fn segment_customers(
             raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("k must be at least 1, got {k}"), None)
         })
     });
-    let relation = customers.oid();
-    drop(customers);
+    let relation = customers.0;
 
     let (key, features) = Spi::connect(|client| {
         let columns = table_columns(client, relation);

@@ -6,14 +6,13 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgRelation;
 use retailml_segment::choose_k::{metrics, KChoice};
 use retailml_segment::model::{assign, Transform};
 use retailml_segment::{profile, Segmentation};
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::relation::{spi_failed, table_columns};
+use crate::relation::{spi_failed, table_columns, Regclass};
 use crate::segment::{check, numeric_column, primary_key, read_rows};
 
 // Extension-owned, so DROP EXTENSION drops the models; pg_extension_config_dump
@@ -223,14 +222,13 @@ fn load(client: &SpiClient<'_>, name: &str) -> Saved {
 #[pg_extern(stable, cost = 10000)]
 fn assign_segments(
     model_name: Option<String>,
-    customers: Option<PgRelation>,
+    customers: Option<Regclass>,
     id_column: default!(Option<String>, "NULL"),
 ) -> TableIterator<'static, (name!(customer_id, String), name!(segment, i32), name!(distance, f64))> {
     let (Some(model_name), Some(customers)) = (model_name, customers) else {
         return TableIterator::empty();
     };
-    let relation = customers.oid();
-    drop(customers);
+    let relation = customers.0;
     let (model, key) = Spi::connect(|client| {
         let model = load(client, &model_name);
         let columns = table_columns(client, relation);

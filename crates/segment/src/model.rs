@@ -104,6 +104,13 @@ pub fn assign(
             .map(|(i, row)| {
                 let z = transform.standardise(row).map_err(|j| (b * 16_384 + i, j))?;
                 let (c, dist) = nearest(&z, centroids);
+                if !dist.is_finite() {
+                    // Finite z-scores whose squares overflow: every centroid
+                    // is infinitely far, so none is the nearest. Blame the
+                    // largest z-score.
+                    let j = (0..z.len()).max_by(|&a, &b| z[a].abs().total_cmp(&z[b].abs())).unwrap_or(0);
+                    return Err((b * 16_384 + i, j));
+                }
                 Ok((c as u32 + 1, dist))
             })
             .collect();
@@ -114,7 +121,7 @@ pub fn assign(
                     let what = match rows[i][j] {
                         Some(x) if x.is_nan() => "NaN",
                         Some(x) if x.is_infinite() => "infinite",
-                        _ => "too large to standardise with the model",
+                        _ => "too large for the model's scale",
                     };
                     return Err(SegmentError::UnusableData(format!(
                         "customer \"{}\" has a \"{}\" that is {what}",
@@ -196,6 +203,21 @@ mod tests {
         assert_eq!(
             e,
             SegmentError::UnusableData("customer \"b\" has a \"spend\" that is NaN".into())
+        );
+    }
+
+    #[test]
+    fn z_scores_whose_squares_overflow_are_too_large() {
+        let t = Transform {
+            means: vec![0.0, 0.0],
+            scales: vec![1.0, 1.0],
+        };
+        let rows = vec![vec![Some(1.0), Some(1e200)]];
+        let e = assign(&rows, &names(&["a"]), &names(&["visits", "spend"]), &t, &[vec![0.0, 0.0], vec![1.0, 1.0]], &|| {})
+            .unwrap_err();
+        assert_eq!(
+            e,
+            SegmentError::UnusableData("customer \"a\" has a \"spend\" that is too large for the model's scale".into())
         );
     }
 }

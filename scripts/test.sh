@@ -27,4 +27,5 @@ CARGO_PGRX_TEST_RUNAS="$PG_OS_USER" CARGO_PGRX_TEST_PGDATA="$PG_STATE/pgrx-test/
 say "tier 3: pg_regress suite (pg_test/) against the installed extension"
 bash scripts/install.sh
 bash scripts/regress.sh
+bash scripts/hostile-test.sh
 bash scripts/cancel-test.sh

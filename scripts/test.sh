@@ -29,3 +29,4 @@ bash scripts/install.sh
 bash scripts/regress.sh
 bash scripts/hostile-test.sh
 bash scripts/cancel-test.sh
+bash scripts/soak-test.sh

@@ -114,7 +114,7 @@ SELECT count(*) AS rows FROM embed_images(ARRAY[[pg_temp.bmp(1, 1, 1), NULL], [N
 \i pg_test/edge_images.sql
 SELECT file, pg_temp.error_of(format('SELECT * FROM classify_image(%L::bytea, top_k => 1)', image)) AS classify
   FROM edge ORDER BY file;
--- Each edge file cut in half, and with its bytes after the first 64 flipped.
+-- Each edge file cut in half, and with every byte after the first 64 replaced by noise.
 SELECT file, left(pg_temp.error_of(format('SELECT embed_image(%L::bytea)', substring(image FROM 1 FOR length(image) / 2))), 5) AS half,
        left(pg_temp.error_of(format('SELECT embed_image(%L::bytea)',
               substring(image FROM 1 FOR 64) || pg_temp.noise(greatest(length(image) - 64, 1), length(image)))), 5) AS noise_after_64

@@ -28,7 +28,9 @@ CARGO_PGRX_TEST_RUNAS="$PG_OS_USER" CARGO_PGRX_TEST_PGDATA="$PG_STATE/pgrx-test/
 say "tier 3: pg_regress suite (pg_test/) against the installed extension"
 bash scripts/install.sh
 bash scripts/regress.sh
+bash scripts/hostile-test.sh
 bash scripts/upgrade-test.sh
 bash scripts/cron-test.sh
 bash scripts/report-test.sh
 bash scripts/cancel-test.sh
+bash scripts/soak-test.sh

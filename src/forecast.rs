@@ -6,6 +6,7 @@ use retailml_forecast::{Forecast, Method, Options};
 use PgSqlErrorCode::{ERRCODE_DATETIME_FIELD_OVERFLOW, ERRCODE_INVALID_PARAMETER_VALUE};
 
 use crate::error::{raise, OrRaise};
+use crate::threads;
 
 /// Forecasts `horizon` steps after the last value of `series`, with a
 /// prediction interval at `level`. NULL elements are missing values. A NULL
@@ -24,7 +25,7 @@ fn forecast_sales(
     else {
         return TableIterator::empty();
     };
-    let forecast = report(retailml_forecast::forecast(&series, &options).or_raise());
+    let forecast = report(threads::interruptible(move |_| retailml_forecast::forecast(&series, &options)).or_raise());
     let rows: Vec<(i32, f64, f64, f64)> = (0..forecast.point.len())
         .map(|i| (i as i32 + 1, forecast.point[i], forecast.lower[i], forecast.upper[i]))
         .collect();
@@ -117,7 +118,7 @@ fn dated<P>(
     };
     let frequency = frequency.map(|f| Frequency::parse(f).or_raise());
     let fill = Fill::parse(fill).or_raise();
-    let dated = forecast_dated(&stamps, &series, &options, frequency, fill).or_raise();
+    let dated = threads::interruptible(move |_| forecast_dated(&stamps, &series, &options, frequency, fill)).or_raise();
     let f = report(dated.forecast);
     dated
         .periods

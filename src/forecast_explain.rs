@@ -11,6 +11,7 @@ use PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE;
 
 use crate::error::{raise, OrRaise};
 use crate::forecast::{date_of, options, positive, stamp_of, timestamptz_of};
+use crate::threads;
 
 /// (fold, origin, smape, mase, coverage, method).
 type FoldRow<P> = (i32, P, Option<f64>, Option<f64>, Option<f64>, String);
@@ -47,7 +48,8 @@ fn backtest_sales(
     else {
         return TableIterator::empty();
     };
-    let folds = backtest(&series, &options, positive("folds", folds), &interrupt).or_raise();
+    let folds = positive("folds", folds);
+    let folds = threads::interruptible(move |stop| backtest(&series, &options, folds, stop)).or_raise();
     TableIterator::new(fold_rows(folds, |f, _| f.origin as i32 + 1))
 }
 
@@ -130,7 +132,8 @@ fn backtest_rows<P>(
     };
     let folds = positive("folds", folds);
     let (frequency, fill) = parse_dating(frequency, fill);
-    let b = backtest_dated(&stamps, &series, &options, folds, frequency, fill, &interrupt).or_raise();
+    let b = threads::interruptible(move |stop| backtest_dated(&stamps, &series, &options, folds, frequency, fill, stop))
+        .or_raise();
     fold_rows(b.folds, |_, i| period(b.origins[i], b.frequency))
 }
 
@@ -169,7 +172,8 @@ fn decompose_sales(
     let Some(series) = series else {
         return TableIterator::empty();
     };
-    let d = decompose(&series, season(season_length)).or_raise();
+    let season_length = season(season_length);
+    let d = threads::interruptible(move |_| decompose(&series, season_length)).or_raise();
     let steps: Vec<i32> = (0..d.trend.len()).map(|i| (d.start + i) as i32 + 1).collect();
     TableIterator::new(part_rows(d, steps))
 }
@@ -234,7 +238,7 @@ fn decompose_rows<P>(
     };
     let season_length = season(season_length);
     let (frequency, fill) = parse_dating(frequency, fill);
-    let d = decompose_dated(&stamps, &series, season_length, frequency, fill).or_raise();
+    let d = threads::interruptible(move |_| decompose_dated(&stamps, &series, season_length, frequency, fill)).or_raise();
     let periods = d.periods.iter().map(|&t| period(t, d.frequency)).collect();
     part_rows(d.decomposition, periods)
 }
@@ -250,10 +254,6 @@ fn part_rows<P>(d: Decomposition, periods: Vec<P>) -> Vec<PartRow<P>> {
         .enumerate()
         .map(|(i, p)| (p, d.trend[i], d.seasonal[i], d.remainder[i], season))
         .collect()
-}
-
-fn interrupt() {
-    pgrx::check_for_interrupts!();
 }
 
 fn season(season_length: Option<i32>) -> Option<usize> {

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use pgrx::prelude::*;
-use pgrx::PgRelation;
 use rayon::prelude::*;
 use retailml_forecast::batch::{next_chunk, Grouper, Series, FIRST_CHUNK};
 use retailml_forecast::dated::{forecast_dated, DatedForecast, Fill, Frequency};
@@ -13,7 +12,7 @@ use retailml_forecast::{ForecastError, Options};
 
 use crate::error::{raise, OrRaise, SqlError};
 use crate::forecast::{options, stamp_of, timestamptz_of};
-use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, typed_column, Kind};
+use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, typed_column, Kind, Regclass};
 use crate::threads;
 
 /// Rows fetched per SPI session (see [`for_each_row`]).
@@ -31,7 +30,7 @@ type Row = (Option<String>, TimestampWithTimeZone, f64, f64, f64);
 #[pg_extern(name = "forecast_sales", stable, parallel_restricted, cost = 100000)]
 #[allow(clippy::too_many_arguments)]
 fn forecast_sales_table(
-    source: Option<PgRelation>,
+    source: Option<Regclass>,
     time_column: Option<String>,
     value_column: Option<String>,
     series_column: default!(Option<String>, "NULL"),
@@ -63,8 +62,7 @@ fn forecast_sales_table(
     };
     let frequency = frequency.map(|f| Frequency::parse(f).or_raise());
     let fill = Fill::parse(fill).or_raise();
-    let relation = source.oid();
-    drop(source);
+    let relation = source.0;
 
     let started = Instant::now();
     let series = read_series(relation, &time_column, &value_column, series_column.as_deref());

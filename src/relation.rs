@@ -2,11 +2,27 @@
 //! safe identifiers, and SPI failures, shared by segment_customers,
 //! assign_segments, customer_rfm and forecast_sales over a table.
 
+use pgrx::callconv::{Arg, ArgAbi};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use PgSqlErrorCode::*;
 
 use crate::error::raise;
+
+/// A `regclass` argument as its bare OID. pgrx's `PgRelation` opens the
+/// relation while unboxing the argument, so an OID that names nothing
+/// (`0::regclass`, a dropped table's number) failed there with XX000 before
+/// the function could say 42P01; [`table_columns`] checks it instead.
+#[derive(Clone, Copy)]
+pub(crate) struct Regclass(pub(crate) pg_sys::Oid);
+
+unsafe impl<'fcx> ArgAbi<'fcx> for Regclass {
+    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
+        Regclass(unsafe { pg_sys::Oid::unbox_arg_unchecked(arg) })
+    }
+}
+
+pgrx::impl_sql_translatable!(Regclass, arg_only = "regclass");
 
 pub(crate) struct Column {
     pub(crate) name: String,
@@ -30,23 +46,27 @@ pub(crate) enum Kind {
     Other,
 }
 
-/// The columns of `relation`, which must be something rows can be read
-/// from (42809 for an index, a sequence or a composite type).
+/// The columns of `relation`, which must exist (42P01) and be something
+/// rows can be read from (42809 for an index, a sequence or a composite type).
 pub(crate) fn table_columns(client: &SpiClient<'_>, relation: pg_sys::Oid) -> Vec<Column> {
     let kind = client
         .select(
-            "SELECT CASE WHEN relkind IN ('r', 'p', 'v', 'm', 'f') THEN NULL
-                         WHEN relkind IN ('i', 'I') THEN 'an index'
-                         WHEN relkind = 'S' THEN 'a sequence'
-                         WHEN relkind = 'c' THEN 'a composite type'
-                         ELSE 'another kind of relation' END
-               FROM pg_class WHERE oid = $1",
+            "SELECT coalesce((SELECT CASE WHEN relkind IN ('r', 'p', 'v', 'm', 'f') THEN 'readable'
+                                          WHEN relkind IN ('i', 'I') THEN 'an index'
+                                          WHEN relkind = 'S' THEN 'a sequence'
+                                          WHEN relkind = 'c' THEN 'a composite type'
+                                          ELSE 'another kind of relation' END
+                                FROM pg_class WHERE oid = $1), 'missing')",
             Some(1),
             &[relation.into()],
         )
         .and_then(|t| t.first().get_one::<String>())
-        .unwrap_or_else(|e| spi_failed(e));
-    if let Some(kind) = kind {
+        .unwrap_or_else(|e| spi_failed(e))
+        .unwrap_or_default();
+    if kind == "missing" {
+        raise(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {} does not exist", relation.to_u32()), None);
+    }
+    if kind != "readable" {
         raise(
             ERRCODE_WRONG_OBJECT_TYPE,
             format!("{} is {kind}, not a table or view", relation_name(client, relation)),

@@ -5,11 +5,10 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgRelation;
 use PgSqlErrorCode::*;
 
 use crate::error::raise;
-use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column, Column, Kind};
+use crate::relation::{find_column, quote_ident, relation_name, spi_failed, table_columns, typed_column, Column, Kind, Regclass};
 
 type Features = (String, f64, f64, Option<f64>, f64, Option<f64>);
 
@@ -20,7 +19,7 @@ type Features = (String, f64, f64, Option<f64>, f64, Option<f64>);
 /// column name gives no rows.
 #[pg_extern(stable, parallel_restricted, cost = 100000)]
 fn customer_rfm(
-    transactions: Option<PgRelation>,
+    transactions: Option<Regclass>,
     customer_column: Option<String>,
     time_column: Option<String>,
     amount_column: Option<String>,
@@ -44,8 +43,7 @@ fn customer_rfm(
     if as_of.is_some_and(|t| !t.is_finite()) {
         raise(ERRCODE_INVALID_PARAMETER_VALUE, "as_of must be a finite time", None);
     }
-    let relation = transactions.oid();
-    drop(transactions);
+    let relation = transactions.0;
 
     let rows = Spi::connect(|client| {
         let columns = table_columns(client, relation);

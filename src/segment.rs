@@ -4,12 +4,11 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgRelation;
 use retailml_segment::features::{self, Encoder, Nulls, Table, Transform, Values};
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, Column, Kind};
+use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi_failed, table_columns, Column, Kind, Regclass};
 
 /// k-means segments of the rows of `customers`.
 ///
@@ -23,7 +22,7 @@ use crate::relation::{find_column, for_each_row, quote_ident, relation_name, spi
 #[pg_extern(volatile, cost = 100000)]
 #[allow(clippy::too_many_arguments)]
 fn segment_customers(
-    customers: Option<PgRelation>,
+    customers: Option<Regclass>,
     k: Option<i32>,
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     id_column: default!(Option<String>, "NULL"),
@@ -58,8 +57,7 @@ fn segment_customers(
         }),
         seed: seed.map_or(retailml_segment::DEFAULT_SEED, |s| s as u64),
     };
-    let relation = customers.oid();
-    drop(customers);
+    let relation = customers.0;
 
     let (key, features) = Spi::connect(|client| {
         let columns = table_columns(client, relation);

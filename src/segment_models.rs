@@ -6,7 +6,6 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgRelation;
 use retailml_report::SegmentProfile;
 use retailml_segment::choose_k::{metrics, KChoice};
 use retailml_segment::features::{Encoded, Encoder, Transform};
@@ -15,7 +14,7 @@ use retailml_segment::{profile, Segmentation};
 use PgSqlErrorCode::*;
 
 use crate::error::{raise, OrRaise};
-use crate::relation::{find_column, spi_failed, table_columns, Kind};
+use crate::relation::{find_column, spi_failed, table_columns, Kind, Regclass};
 use crate::segment::{announce_skipped, check, feature_column, primary_key, read_table};
 
 // Extension-owned, so DROP EXTENSION drops the models; pg_extension_config_dump
@@ -252,14 +251,13 @@ fn load(client: &SpiClient<'_>, name: &str) -> Saved {
 #[pg_extern(stable, cost = 10000)]
 fn assign_segments(
     model_name: Option<String>,
-    customers: Option<PgRelation>,
+    customers: Option<Regclass>,
     id_column: default!(Option<String>, "NULL"),
 ) -> TableIterator<'static, (name!(customer_id, String), name!(segment, i32), name!(distance, f64))> {
     let (Some(model_name), Some(customers)) = (model_name, customers) else {
         return TableIterator::empty();
     };
-    let relation = customers.oid();
-    drop(customers);
+    let relation = customers.0;
     let (model, key, features) = Spi::connect(|client| {
         let model = load(client, &model_name);
         let columns = table_columns(client, relation);
@@ -299,7 +297,14 @@ fn assign_segments(
     let table = read_table(relation, &key, &features);
     let encoded = model.encoder.encode(&table, &check).or_raise();
     announce_skipped(table.ids.len() - encoded.rows());
-    let assigned = assign(&encoded.x, encoded.cols, &model.centroids, &check);
+    let assigned = assign(&encoded.x, encoded.cols, &model.centroids, &check).unwrap_or_else(|e| {
+        let feature = model.encoder.features().swap_remove(e.feature).0;
+        let message = format!(
+            "customer \"{}\" has a \"{feature}\" that is too large for the model's scale",
+            table.ids[encoded.kept[e.row]]
+        );
+        raise(ERRCODE_DATA_EXCEPTION, message, None)
+    });
     let mut ids = table.ids;
     let out: Vec<(String, i32, f64)> = encoded
         .kept

@@ -23,21 +23,41 @@ pub fn nearest(z: &[f64], centroids: &[Vec<f64>]) -> (usize, f64) {
 /// Rows scored between two interrupt checks.
 const BLOCK_ROWS: usize = 16_384;
 
+/// A row of [`assign`] whose distances overflow: its z-scores are finite but
+/// too large to square, so every centroid is infinitely far and none is the
+/// nearest. `feature` is its largest z-score, the one to blame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    pub row: usize,
+    pub feature: usize,
+}
+
 /// Per row of `x` (row-major, `d` wide, in the model's space), its segment
 /// (1-based index of the nearest centroid) and the distance to it.
-pub fn assign(x: &[f64], d: usize, centroids: &[Vec<f64>], check: &dyn Fn()) -> Vec<(u32, f64)> {
+pub fn assign(x: &[f64], d: usize, centroids: &[Vec<f64>], check: &dyn Fn()) -> Result<Vec<(u32, f64)>, TooLarge> {
     let mut out = Vec::with_capacity(x.len() / d.max(1));
     if d == 0 {
-        return out;
+        return Ok(out);
     }
-    for block in x.chunks(BLOCK_ROWS * d) {
+    for (b, block) in x.chunks(BLOCK_ROWS * d).enumerate() {
         check();
-        out.par_extend(block.par_chunks(d).map(|z| {
-            let (c, dist) = nearest(z, centroids);
-            (c as u32 + 1, dist)
-        }));
+        let part: Vec<Result<(u32, f64), TooLarge>> = block
+            .par_chunks(d)
+            .enumerate()
+            .map(|(i, z)| {
+                let (c, dist) = nearest(z, centroids);
+                if !dist.is_finite() {
+                    let feature = (0..d).max_by(|&a, &b| z[a].abs().total_cmp(&z[b].abs())).unwrap_or(0);
+                    return Err(TooLarge { row: b * BLOCK_ROWS + i, feature });
+                }
+                Ok((c as u32 + 1, dist))
+            })
+            .collect();
+        for r in part {
+            out.push(r?);
+        }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -65,11 +85,18 @@ mod tests {
         let (encoder, e) = Encoder::fit(&table, &Options::default(), &|| {}).unwrap();
         let fit = segment(&e.x, e.cols, 3, 7, &|| {}).unwrap();
         let again = encoder.encode(&table, &|| {}).unwrap();
-        let got = assign(&again.x, again.cols, &fit.centroids, &|| {});
+        let got = assign(&again.x, again.cols, &fit.centroids, &|| {}).unwrap();
         for (i, (s, dist)) in got.iter().enumerate() {
             assert_eq!(*s, fit.segment[i], "row {i}");
             assert!((dist - fit.distance[i]).abs() < 1e-12, "row {i}");
         }
+    }
+
+    #[test]
+    fn z_scores_whose_squares_overflow_are_too_large() {
+        let x = [0.5, 0.5, 1.0, 1e200];
+        let centroids = [vec![0.0, 0.0], vec![1.0, 1.0]];
+        assert_eq!(assign(&x, 2, &centroids, &|| {}), Err(TooLarge { row: 1, feature: 1 }));
     }
 
     #[test]

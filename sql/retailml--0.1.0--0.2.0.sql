@@ -309,3 +309,26 @@ END
 $$;
 COMMENT ON PROCEDURE retailml.refresh_segments IS
   'replaces the rows of target with assign_segments of customers under a saved model, logged in retailml.job_runs; for pg_cron';
+
+-- The report's charts, new in 0.2.0.
+-- retailml::report::forecast_chart
+CREATE  FUNCTION "forecast_chart"(
+	"history_periods" timestamp with time zone[], /* :: std :: option :: Option < Vec < Option < TimestampWithTimeZone > > > */
+	"history" double precision[], /* :: std :: option :: Option < Vec < Option < f64 > > > */
+	"periods" timestamp with time zone[], /* :: std :: option :: Option < Vec < Option < TimestampWithTimeZone > > > */
+	"forecast" double precision[], /* :: std :: option :: Option < Vec < Option < f64 > > > */
+	"lower" double precision[], /* :: std :: option :: Option < Vec < Option < f64 > > > */
+	"upper" double precision[], /* :: std :: option :: Option < Vec < Option < f64 > > > */
+	"title" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TEXT /* Option < String > */
+STABLE PARALLEL SAFE COST 100
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'forecast_chart_wrapper';
+
+-- retailml::report::segment_chart
+CREATE  FUNCTION "segment_chart"(
+	"model_name" TEXT /* Option < & str > */
+) RETURNS TEXT /* Option < String > */
+STABLE COST 100
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'segment_chart_wrapper';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tier 3: the upgrade from the previous release. Builds and installs that
-# release from its git tag, makes data, saved segment models (one of another
+# release from its commit, makes data, saved segment models (one of another
 # role) and forecasts with it, installs the current build, runs ALTER
 # EXTENSION retailml UPDATE and checks that the old models score the same
 # customers into the same segments with the same profiles, that the new
@@ -12,6 +12,10 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 PREVIOUS=0.1.0
+# The release's commit rather than its tag: a tag does not travel with every
+# copy of the repository (a clone of a branch, a hand-over of main), the
+# history does.
+PREVIOUS_COMMIT=1ccb19c00fd5645b9a1ddaa7ddbdd5df9ba9a882
 CURRENT=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 RELEASE="$TARGET_DIR/retailml-releases/$PREVIOUS"
@@ -21,8 +25,8 @@ FLAT_DB=retailml_upgrade_flat
 ANALYST=retailml_upgrade_analyst
 started=$(date +%s)
 
-if ! git rev-parse -q --verify "refs/tags/v$PREVIOUS" >/dev/null; then
-  echo "upgrade test: the tag v$PREVIOUS of the previous release is missing (git fetch --tags)" >&2
+if ! git cat-file -e "$PREVIOUS_COMMIT^{commit}" 2>/dev/null; then
+  echo "upgrade test: commit $PREVIOUS_COMMIT of release $PREVIOUS is not in this clone (a shallow clone? git fetch --unshallow)" >&2
   exit 1
 fi
 if [ ! -f "sql/retailml--$PREVIOUS--$CURRENT.sql" ]; then
@@ -32,12 +36,12 @@ fi
 
 # A release's build never changes: it is made once per build directory.
 if [ ! -d "$RELEASE/package" ]; then
-  say "building retailml $PREVIOUS from the tag v$PREVIOUS"
+  say "building retailml $PREVIOUS from its commit ${PREVIOUS_COMMIT:0:7}"
   rm -rf "$RELEASE"
   mkdir -p "$RELEASE/source"
   # -m: the files get the current time, not the commit's, so that cargo
   # compiles them rather than trusting files another tree built since.
-  git archive "v$PREVIOUS" | tar -x -m -C "$RELEASE/source"
+  git archive "$PREVIOUS_COMMIT" | tar -x -m -C "$RELEASE/source"
   # Cargo's hash of a path crate leaves out its directory, so the release's
   # crates/* (whose versions do not change between releases) would build
   # the same target/release/deps files as the current tree's, each taking

@@ -44,7 +44,7 @@ pub fn init() {
     );
     GucRegistry::define_int_guc(
         c"retailml.threads",
-        c"Threads one backend uses for text model inference.",
+        c"Threads one backend uses for the models and the forecasts.",
         c"0 means every core, or one inside a parallel worker.",
         &THREADS,
         0,
@@ -68,7 +68,7 @@ pub fn max_image_pixels() -> u64 {
     MAX_IMAGE_PIXELS.get().max(1) as u64
 }
 
-pub fn inference_threads() -> usize {
+pub fn pool_threads() -> usize {
     match THREADS.get() {
         n if n > 0 => n as usize,
         // SAFETY: a plain global that Postgres sets before running any of our code.

@@ -74,7 +74,7 @@ pub fn interruptible<R: Send + 'static>(work: impl FnOnce(&dyn Fn()) -> R + Send
 }
 
 fn pool() -> Rc<ThreadPool> {
-    let threads = gucs::inference_threads();
+    let threads = gucs::pool_threads();
     POOL.with(|slot| {
         let mut slot = slot.borrow_mut();
         match &*slot {

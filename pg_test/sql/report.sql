@@ -55,6 +55,11 @@ SELECT pg_temp.error_of($$SELECT forecast_chart(ARRAY['2017-01-09']::timestamptz
 SELECT pg_temp.error_of($$SELECT forecast_chart('{}', '{}', ARRAY['2017-01-02']::timestamptz[], ARRAY[5]::float8[], ARRAY[7]::float8[], ARRAY[6]::float8[])$$);
 SELECT pg_temp.error_of($$SELECT forecast_chart(ARRAY['-infinity']::timestamptz[], ARRAY[1]::float8[], '{}', '{}', '{}', '{}')$$);
 SELECT pg_temp.error_of($$SELECT forecast_chart(ARRAY['2017-01-02']::timestamptz[], ARRAY['NaN']::float8[], '{}', '{}', '{}', '{}')$$);
+-- Values whose range nears the largest float8 are refused at once: they used
+-- to send the drawing into an endless loop that no cancel could stop.
+SELECT pg_temp.error_of($$SELECT forecast_chart(ARRAY['2017-01-02', '2017-01-09']::timestamptz[], ARRAY[1e308, -1e308]::float8[], '{}', '{}', '{}', '{}')$$);
+SELECT pg_temp.error_of($$SELECT forecast_chart(ARRAY['2017-01-02', '2017-01-09']::timestamptz[], ARRAY[1, 2]::float8[],
+                                                ARRAY['2017-01-16']::timestamptz[], ARRAY[8.5e307]::float8[], ARRAY[0]::float8[], ARRAY[1.7976931348623157e308]::float8[])$$);
 SELECT pg_temp.error_of($$SELECT forecast_chart(ARRAY(SELECT timestamptz '2000-01-01' + i * interval '1 hour' FROM generate_series(1, 100001) i),
                                                 ARRAY(SELECT 1::float8 FROM generate_series(1, 100001)), '{}', '{}', '{}', '{}')$$);
 -- A segment model whose feature names hold markup: one panel per segment,

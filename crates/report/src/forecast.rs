@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::text::{clean, compact_number, date_ticks, with_title, DAY};
-use crate::{drawing_failed, ChartError, MAX_POINTS};
+use crate::{drawing_failed, ChartError, MAX_MAGNITUDE, MAX_POINTS};
 
 const WIDTH: u32 = 760;
 const HEIGHT: u32 = 340;
@@ -62,6 +62,13 @@ impl ForecastChart<'_> {
         ] {
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                 return invalid(format!("{name} element {} is not a finite number", i + 1));
+            }
+            if let Some(i) = values.iter().position(|v| v.abs() > MAX_MAGNITUDE) {
+                return invalid(format!(
+                    "{name} element {} is {:e}: a chart draws values within ±{MAX_MAGNITUDE:e}",
+                    i + 1,
+                    values[i]
+                ));
             }
         }
         for (name, periods) in [("history_periods", self.history_periods), ("periods", self.periods)] {
@@ -301,6 +308,10 @@ mod tests {
             "history element 2 is not a finite number"
         );
         assert_eq!(
+            invalid(ForecastChart { upper: &[164.0, 172.0, f64::MAX], ..series(None) }),
+            "upper element 3 is 1.7976931348623157e308: a chart draws values within ±1e300"
+        );
+        assert_eq!(
             invalid(ForecastChart { periods: &[AHEAD[0], AHEAD[0], AHEAD[2]], ..series(None) }),
             "periods must increase, but element 2 is not after element 1"
         );
@@ -312,6 +323,22 @@ mod tests {
             invalid(ForecastChart { lower: &[140.0, 180.0, 135.0], ..series(None) }),
             "lower is above upper at forecast period 2"
         );
+    }
+
+    /// These ranges overflowed plotters' axis width, which then searched for
+    /// ticks forever on the backend, deaf to cancel.
+    #[test]
+    fn ranges_near_the_largest_float_draw_or_are_refused_at_once() {
+        let draw = |history: [f64; 2]| {
+            let chart = ForecastChart { history: &history, periods: &[], forecast: &[], lower: &[], upper: &[], ..series(None) };
+            forecast_chart(&ForecastChart { history_periods: &WEEKS[..2], ..chart })
+        };
+        for history in [[1e308, -1e308], [1.7e308, 0.0], [9e307, -9e307]] {
+            assert!(matches!(draw(history), Err(ChartError::InvalidParameter(_))), "{history:?}");
+        }
+        for history in [[MAX_MAGNITUDE, -MAX_MAGNITUDE], [MAX_MAGNITUDE, MAX_MAGNITUDE]] {
+            assert!(draw(history).unwrap().contains("<svg"), "{history:?}");
+        }
     }
 
     #[test]

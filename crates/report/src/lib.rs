@@ -18,6 +18,10 @@ pub use segments::{segment_chart, SegmentProfile};
 pub const MAX_POINTS: usize = 100_000;
 /// At most this many bars (segments × features) in one segment chart.
 pub const MAX_BARS: usize = 10_000;
+/// The largest magnitude a chart draws. plotters scales its axes by the
+/// range's width, and near f64::MAX that width overflows and its tick
+/// search never ends; no sales figure comes near this.
+pub const MAX_MAGNITUDE: f64 = 1e300;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChartError {

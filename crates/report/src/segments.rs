@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::text::{clean, with_title};
-use crate::{drawing_failed, ChartError, MAX_BARS};
+use crate::{drawing_failed, ChartError, MAX_BARS, MAX_MAGNITUDE};
 
 const PANEL_WIDTH: u32 = 480;
 const HEADER_HEIGHT: u32 = 36;
@@ -44,6 +44,12 @@ fn validate(features: &[String], segments: &[SegmentProfile]) -> Result<(), Char
         }
         if let Some(j) = s.z.iter().position(|z| !z.is_finite()) {
             return invalid(format!("segment {}: the z-score of {} is not a finite number", s.segment, features[j]));
+        }
+        if let Some(j) = s.z.iter().position(|z| z.abs() > MAX_MAGNITUDE) {
+            return invalid(format!(
+                "segment {}: the z-score of {} is {:e}: a chart draws values within ±{MAX_MAGNITUDE:e}",
+                s.segment, features[j], s.z[j]
+            ));
         }
     }
     Ok(())
@@ -183,6 +189,10 @@ mod tests {
         assert_eq!(
             segment_chart("m", &f, &[segment(1, &[1.0, f64::INFINITY])]),
             Err(ChartError::InvalidParameter("segment 1: the z-score of b is not a finite number".into()))
+        );
+        assert_eq!(
+            segment_chart("m", &f, &[segment(1, &[-1e308, 1.0])]),
+            Err(ChartError::InvalidParameter("segment 1: the z-score of a is -1e308: a chart draws values within ±1e300".into()))
         );
         assert!(matches!(segment_chart("m", &f, &[]), Err(ChartError::InvalidParameter(_))));
         let many = features(&["f"; MAX_BARS + 1]);

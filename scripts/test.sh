@@ -31,6 +31,7 @@ bash scripts/regress.sh
 bash scripts/hostile-test.sh
 bash scripts/upgrade-test.sh
 bash scripts/cron-test.sh
+bash scripts/race-test.sh
 bash scripts/report-test.sh
 bash scripts/cancel-test.sh
 bash scripts/soak-test.sh

@@ -58,6 +58,9 @@ DECLARE
     wrong record;
 BEGIN
     IF rel IS NULL THEN
+        -- Two first runs into one new target: the second waits here for the
+        -- first to commit, then finds its table rather than colliding with it.
+        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('retailml.job_target'), pg_catalog.hashtext(target));
         EXECUTE format('CREATE TABLE IF NOT EXISTS %s (%s)',
                        (SELECT string_agg(quote_ident(part), '.') FROM unnest(parse_ident(target)) part), layout);
         rel := pg_catalog.to_regclass(target);

@@ -140,6 +140,15 @@ pub(crate) fn save(fit: &Fit<'_>) {
         retailml_segment::features::Nulls::Skip => "skip",
     };
     let saved = Spi::connect_mut(|client| {
+        // Two saves of one name take turns: the second then replaces the
+        // first's model instead of finding its row in the way.
+        client
+            .update(
+                "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('retailml.segment_models'), pg_catalog.hashtext($1))",
+                None,
+                &[fit.name.into()],
+            )
+            .unwrap_or_else(|e| spi_failed(e));
         client
             .update("DELETE FROM retailml.segment_models WHERE name = $1", None, &[fit.name.into()])
             .unwrap_or_else(|e| spi_failed(e));

@@ -46,6 +46,10 @@ fn segment_customers(
         ),
         Err(_) => raise(ERRCODE_INVALID_PARAMETER_VALUE, format!("k must be at least 1, got {k}"), None),
     });
+    // Checked before the fit, not after minutes of it.
+    if model_name.as_deref().is_some_and(|name| name.trim().is_empty()) {
+        raise(ERRCODE_INVALID_PARAMETER_VALUE, "model_name must not be empty or blank", None);
+    }
     let options = features::Options {
         log1p: names(log_features, "log_features"),
         nulls: Nulls::parse(nulls.as_deref().unwrap_or("impute")).or_raise(),

@@ -63,6 +63,7 @@ SELECT m.centroids = f.centroids AS same_centroids, m.created_at > f.created_at 
 -- Errors.
 SELECT pg_temp.error_of($$SELECT * FROM assign_segments('no_such_model', 'rfm'::regclass)$$) AS unknown_model;
 SELECT pg_temp.error_of($$SELECT * FROM segment_profiles('no_such_model')$$) AS unknown_profile;
+SELECT pg_temp.error_of($$SELECT * FROM segment_customers('rfm'::regclass, 2, id_column => 'customer', model_name => ' ')$$) AS blank_name;
 CREATE TABLE partial (id int PRIMARY KEY, recency_days int, frequency int, region int);
 INSERT INTO partial VALUES (1, 1, 1, 7);
 SELECT pg_temp.error_of($$SELECT * FROM assign_segments('rfm_q4', 'partial'::regclass)$$) AS missing_feature;
